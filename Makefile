@@ -1,0 +1,56 @@
+# Verzuimportaal: `make run` (install, migrate, demo data, serve) and `make test` (the whole suite).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+PO     := $(wildcard locale/*/LC_MESSAGES/django.po)
+MO     := $(PO:.po=.mo)
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test install messages makemessages lint ci clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+# GNU gettext's msgfmt builds the .mo files; install it where it is missing (Debian, as root).
+msgfmt:
+	@command -v msgfmt >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	  else echo "GNU gettext is missing: install it (apt-get install gettext / brew install gettext)"; exit 1; fi; }
+
+%.mo: %.po | msgfmt
+	msgfmt --check --statistics -o $@ $<
+
+messages: $(MO)
+
+makemessages: install
+	$(BIN)/python manage.py makemessages -l nl -l en --ignore=.venv --ignore=var --ignore=staticfiles --no-obsolete
+	$(BIN)/python scripts/fill_en_catalogue.py
+	sh scripts/po_headers.sh
+
+var/.seeded: | install messages
+	mkdir -p var
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+	touch $@
+
+run: install messages var/.seeded
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	@echo "Serving on http://$(HOST):$(PORT)/ - mails are written to var/mail/, SMS to var/sms/"
+	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install messages
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache locale/*/LC_MESSAGES/*.mo

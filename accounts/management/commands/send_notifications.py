@@ -1,0 +1,28 @@
+"""Send the mails waiting in the outbox; with --loop, keep doing so (the production mail worker)."""
+
+import time
+
+from django.core.management.base import BaseCommand
+
+from accounts.mailer import mail_send_pending
+
+
+class Command(BaseCommand):
+    help = "Send pending notification mails from the outbox (retrying failed ones when they are due)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--loop", action="store_true", help="Keep running, polling the outbox.")
+        parser.add_argument("--interval", type=float, default=2.0, help="Seconds between polls with --loop.")
+        parser.add_argument("--batch", type=int, default=200, help="Mails per transaction.")
+
+    def handle(self, *args, loop=False, interval=2.0, batch=200, **options):
+        total = 0
+        while True:
+            sent = mail_send_pending(limit=batch)
+            total += sent
+            if sent == batch:
+                continue
+            if not loop:
+                break
+            time.sleep(interval)
+        self.stdout.write(f"sent {total}")

@@ -1,0 +1,95 @@
+"""Every write and side effect of the accounts app."""
+
+import datetime
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.contrib.auth import login as auth_login
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import check_for_language
+
+from accounts import selectors, throttling
+from accounts.conf import app_settings
+from accounts.mailer import mail_enqueue
+from accounts.models import Session, User
+from accounts.tokens import password_reset_tokens
+
+
+def site_url(path: str) -> str:
+    """An absolute link for an email, always on SITE_URL (never on the request's Host header)."""
+    return urljoin(settings.SITE_URL + "/", path.lstrip("/"))
+
+
+def user_login(*, request, user: User, chosen_language: str | None) -> None:
+    """Log the user in (Django rotates the session key) and settle the language.
+
+    A language the visitor picked with the flags before logging in becomes the user's preference; otherwise the
+    stored preference applies from now on.
+    """
+    auth_login(request, user, backend="accounts.backends.EmailBackend")
+    if chosen_language and check_for_language(chosen_language) and chosen_language != user.language:
+        user.language = chosen_language
+        user.save(update_fields=["language"])
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """Remember the language the user picked with the flags."""
+    if check_for_language(language) and language != user.language:
+        user.language = language
+        user.save(update_fields=["language"])
+
+
+def user_sessions_end(*, user: User, keep_session_key: str | None = None) -> int:
+    """End the user's sessions server-side (all of them, or all but the current one)."""
+    sessions = Session.objects.filter(user=user)
+    if keep_session_key:
+        sessions = sessions.exclude(session_key=keep_session_key)
+    deleted, _ = sessions.delete()
+    return deleted
+
+
+def password_reset_throttle(*, ip: str, email: str | None) -> throttling.Verdict:
+    """Count a reset request against the per-address and per-email limits (an unknown email counts the same)."""
+    limit, period = app_settings.RESET_LIMIT_PER_IP
+    verdict = throttling.hit("reset-ip", ip, limit=limit, period=period)
+    if email and verdict.allowed:
+        limit, period = app_settings.RESET_LIMIT_PER_EMAIL
+        verdict = throttling.hit("reset-email", email.strip().lower(), limit=limit, period=period)
+    return verdict
+
+
+@transaction.atomic
+def password_reset_request(*, email: str, birth_date: datetime.date) -> None:
+    """Queue a one-time link to the stored address when email and birth date match; otherwise do nothing.
+
+    Never sets a password and never says whether anything matched: the caller answers the same either way.
+    """
+    user = selectors.user_for_password_reset(email=email, birth_date=birth_date)
+    if user is None:
+        return
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = password_reset_tokens.make_token(user)
+    link = site_url(reverse("accounts:password-reset-confirm", kwargs={"uidb64": uid, "token": token}))
+    mail_enqueue(
+        to=user.email,
+        template="accounts/email/password_reset",
+        context={"user": user, "link": link, "minutes": settings.PASSWORD_RESET_TIMEOUT // 60},
+        language=user.language,
+    )
+
+
+@transaction.atomic
+def password_reset_complete(*, user: User, password: str) -> None:
+    """Set the new password, end every session of the user, and tell the user by mail."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    user_sessions_end(user=user)
+    mail_enqueue(
+        to=user.email,
+        template="accounts/email/password_changed",
+        context={"user": user, "link": site_url(reverse("accounts:password-reset"))},
+        language=user.language,
+    )

@@ -1,0 +1,123 @@
+"""HTTP glue of the accounts screens: validate, call one service, redirect."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.http import HttpResponseRedirect
+from django.shortcuts import redirect
+from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic import FormView, TemplateView
+from django.views.i18n import set_language
+
+from accounts import services
+from accounts.forms import LoginForm, NewPasswordForm, PasswordResetRequestForm
+from accounts.throttling import client_ip
+from accounts.tokens import password_reset_tokens
+
+
+def safe_next(request, candidate: str | None) -> str | None:
+    """A `next` target only when it is a path on this site: no other host, no `//host`, no `javascript:`."""
+    if not candidate or not candidate.startswith("/") or candidate.startswith("//"):
+        return None
+    if url_has_allowed_host_and_scheme(candidate, allowed_hosts=set(), require_https=request.is_secure()):
+        return candidate
+    return None
+
+
+@method_decorator([sensitive_post_parameters("password"), csrf_protect, never_cache], name="dispatch")
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        return safe_next(self.request, self.request.POST.get("next", self.request.GET.get("next"))) or ""
+
+    def form_valid(self, form):
+        chosen = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        services.user_login(request=self.request, user=form.get_user(), chosen_language=chosen)
+        response = HttpResponseRedirect(self.get_success_url())
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            form.get_user().language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            httponly=True,
+        )
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django's): a link or an image cannot log anyone out."""
+
+
+@method_decorator(
+    [sensitive_post_parameters("birth_date", "email"), csrf_protect, never_cache], name="dispatch"
+)
+class PasswordResetRequestView(FormView):
+    template_name = "accounts/password_reset_form.html"
+    form_class = PasswordResetRequestForm
+    success_url = reverse_lazy("accounts:password-reset-done")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "remote_ip": client_ip(self.request)}
+
+    def post(self, request, *args, **kwargs):
+        verdict = services.password_reset_throttle(ip=client_ip(request), email=request.POST.get("email"))
+        if not verdict.allowed:
+            minutes = max(1, (verdict.retry_after + 59) // 60)
+            limited = _("Too many requests. For your safety, please try again in %(minutes)d minutes.") % {
+                "minutes": minutes
+            }
+            context = self.get_context_data(form=self.form_class(), limited=limited)
+            return self.render_to_response(context, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        services.password_reset_request(
+            email=form.cleaned_data["email"], birth_date=form.cleaned_data["birth_date"]
+        )
+        return redirect(self.success_url)
+
+
+class PasswordResetDoneView(TemplateView):
+    template_name = "accounts/password_reset_done.html"
+
+
+@method_decorator([sensitive_post_parameters("new_password1", "new_password2"), never_cache], name="dispatch")
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's view: it moves the token from the URL into the session before showing the form."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    form_class = NewPasswordForm
+    token_generator = password_reset_tokens
+    success_url = reverse_lazy("accounts:login")
+    post_reset_login = False
+
+    def form_valid(self, form):
+        services.password_reset_complete(user=form.user, password=form.cleaned_data["new_password1"])
+        self.request.session.pop(auth_views.INTERNAL_RESET_SESSION_TOKEN, None)
+        messages.success(self.request, _("Your password has been changed. You can now log in with it."))
+        return HttpResponseRedirect(self.success_url)
+
+
+@method_decorator(csrf_protect, name="dispatch")
+class SetLanguageView(View):
+    """Django's set_language (back to the same page), and remembered for a logged-in user."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        response = set_language(request)
+        language = request.POST.get("language", "")
+        if request.user.is_authenticated:
+            services.user_set_language(user=request.user, language=language)
+        return response

@@ -1,0 +1,31 @@
+"""Test settings: only overrides of base (fast hasher, local captcha, mail in memory unless a test asks for SMTP)."""
+
+import os
+import tempfile
+
+os.environ.setdefault("DEBUG", "1")
+os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="portal-test-"))
+os.environ.setdefault("SITE_URL", "https://portal.example.test")
+
+from portal.settings.base import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ACCOUNTS_MAIL_DELIVERY = "worker"  # tests run the outbox worker themselves (deliver_mail)
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+if not os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+else:
+    # Each xdist worker gets its own Redis database, so clearing the cache between tests stays private.
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
+    _base = os.environ["REDIS_URL"].rsplit("/", 1)[0]
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"{_base}/{1 + int(_worker) % 15}",
+        }
+    }
+
+# Serve static files from the source folders (no collectstatic in tests).
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

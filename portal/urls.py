@@ -1,0 +1,22 @@
+"""Root URLs: each app mounts its own; the admin is the staff "Web Portaal"."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from accounts.views import SetLanguageView
+from portal.health import healthz
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="dossier:home", permanent=False)),
+    path("accounts/", include("accounts.urls")),
+    path("i18n/setlang/", SetLanguageView.as_view(), name="set_language"),
+    path("dossier/", include("dossier.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz/", healthz, name="healthz"),
+]
+
+handler400 = "portal.errors.bad_request"
+handler403 = "portal.errors.permission_denied"
+handler404 = "portal.errors.page_not_found"
+handler500 = "portal.errors.server_error"

@@ -1,0 +1,9 @@
+"""The twofactor app: SMS and authenticator-app devices, enrolment, verification and Mijn Instellingen."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TwofactorConfig(AppConfig):
+    name = "twofactor"
+    verbose_name = _("Two-factor authentication")
