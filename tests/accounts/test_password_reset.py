@@ -58,9 +58,11 @@ def test_reset_malformed_date_answers_identically_for_known_and_unknown_email(cl
         URL, {"birth_date": "31-02-1985", "email": "niemand@example.nl", "g-recaptcha-response": captcha()}
     )
     assert known.status_code == unknown.status_code == 200
+
     def strip(response):
         body = response.content.decode().replace(user.email, "niemand@example.nl")
         return re.sub(r'(name="csrfmiddlewaretoken"|name="g-recaptcha-response") value="[^"]+"', "", body)
+
     assert strip(known) == strip(unknown)
     assert "Vul uw geboortedatum in als dd-mm-jjjj" in known.content.decode()
     assert OutgoingEmail.objects.count() == 0

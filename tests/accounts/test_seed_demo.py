@@ -1,0 +1,31 @@
+"""`seed_demo`: demo logins for `make run`, refused with DEBUG off."""
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.management.commands.seed_demo import DEMO_PASSWORD
+from accounts.models import User
+from dossier.models import Employment
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_refuses_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("seed_demo")
+    assert User.objects.count() == 0
+
+
+def test_seed_demo_creates_an_employer_hr_and_two_employees_once(settings, capsys):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    assert User.objects.count() == 3
+    assert User.objects.filter(is_staff=True).count() == 1
+    employees = User.objects.filter(is_staff=False)
+    assert all(u.birth_date and u.mobile and u.check_password(DEMO_PASSWORD) for u in employees)
+    assert Employment.objects.values("employer").distinct().count() == 1
+    out = capsys.readouterr().out
+    assert "jan.jansen@example.nl" in out and DEMO_PASSWORD in out

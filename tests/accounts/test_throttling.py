@@ -1,0 +1,52 @@
+"""Shared counters and the trusted client address."""
+
+import time
+
+import pytest
+import time_machine
+from django.test import RequestFactory
+
+from accounts import throttling
+
+
+def test_hit_allows_up_to_the_limit_then_refuses():
+    verdicts = [throttling.hit("t", "a@example.nl", limit=3, period=60) for _ in range(4)]
+    assert [v.allowed for v in verdicts] == [True, True, True, False]
+    assert 1 <= verdicts[-1].retry_after <= 60
+
+
+def test_hit_counts_each_identifier_apart():
+    for _ in range(3):
+        throttling.hit("t", "a@example.nl", limit=3, period=60)
+    assert throttling.hit("t", "b@example.nl", limit=3, period=60).allowed
+
+
+def test_hit_window_resets_after_the_period():
+    start = (time.time() // 60 + 1) * 60 + 1
+    with time_machine.travel(start, tick=False):
+        for _ in range(4):
+            throttling.hit("t", "a", limit=3, period=60)
+        assert not throttling.peek("t", "a", limit=3, period=60).allowed
+    with time_machine.travel(start + 61, tick=False):
+        assert throttling.hit("t", "a", limit=3, period=60).allowed
+
+
+def test_cache_keys_hold_no_clear_text_identifier(settings):
+    key = throttling._key("reset-email", "jan@example.nl", 1)
+    assert "jan" not in key and "example" not in key
+
+
+@pytest.mark.parametrize(
+    "proxies, forwarded, expected",
+    [
+        (0, "203.0.113.9", "10.0.0.1"),  # no proxy configured: the header is ignored
+        (1, "203.0.113.9", "203.0.113.9"),  # our proxy appended the client
+        (1, "6.6.6.6, 203.0.113.9", "203.0.113.9"),  # the client's own forged entry is ignored
+        (2, "6.6.6.6, 203.0.113.9, 10.0.0.5", "203.0.113.9"),
+        (2, "203.0.113.9", "10.0.0.1"),  # fewer entries than proxies: fall back to the socket
+    ],
+)
+def test_client_ip_trusts_only_configured_proxies(settings, proxies, forwarded, expected):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+    assert throttling.client_ip(request) == expected
