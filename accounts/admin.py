@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.forms import UserAdminChangeForm, UserAdminCreationForm
 from accounts.models import OutgoingEmail, User
@@ -64,3 +65,23 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.action(description=_("Reset two-factor authentication (lost phone)"), permissions=["change"])
+def reset_two_factor(modeladmin, request, queryset):
+    from twofactor.services import twofactor_reset_by_staff
+
+    for user in queryset:
+        twofactor_reset_by_staff(user=user, actor=request.user)
+    modeladmin.message_user(
+        request,
+        ngettext(
+            "Two-factor authentication was reset for %(count)d user; they enrol again at their next login.",
+            "Two-factor authentication was reset for %(count)d users; they enrol again at their next login.",
+            queryset.count(),
+        )
+        % {"count": queryset.count()},
+    )
+
+
+UserAdmin.actions = [reset_two_factor]

@@ -1,6 +1,7 @@
 """Every write and side effect of the accounts app."""
 
 import datetime
+import time
 from urllib.parse import urljoin
 
 from django.conf import settings
@@ -17,6 +18,9 @@ from accounts.mailer import mail_enqueue
 from accounts.models import Session, User
 from accounts.tokens import password_reset_tokens
 
+# When the password step succeeded; the second step (twofactor) must follow within its time limit.
+SESSION_PASSWORD_AT = "accounts.password_at"
+
 
 def site_url(path: str) -> str:
     """An absolute link for an email, always on SITE_URL (never on the request's Host header)."""
@@ -30,6 +34,7 @@ def user_login(*, request, user: User, chosen_language: str | None) -> None:
     stored preference applies from now on.
     """
     auth_login(request, user, backend="accounts.backends.EmailBackend")
+    request.session[SESSION_PASSWORD_AT] = time.time()
     if chosen_language and check_for_language(chosen_language) and chosen_language != user.language:
         user.language = chosen_language
         user.save(update_fields=["language"])

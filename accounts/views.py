@@ -4,10 +4,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect
-from django.urls import reverse_lazy
+from django.shortcuts import redirect, resolve_url
+from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -18,17 +18,9 @@ from django.views.i18n import set_language
 
 from accounts import services
 from accounts.forms import LoginForm, NewPasswordForm, PasswordResetRequestForm
+from accounts.redirects import safe_next
 from accounts.throttling import client_ip
 from accounts.tokens import password_reset_tokens
-
-
-def safe_next(request, candidate: str | None) -> str | None:
-    """A `next` target only when it is a path on this site: no other host, no `//host`, no `javascript:`."""
-    if not candidate or not candidate.startswith("/") or candidate.startswith("//"):
-        return None
-    if url_has_allowed_host_and_scheme(candidate, allowed_hosts=set(), require_https=request.is_secure()):
-        return candidate
-    return None
 
 
 @method_decorator([sensitive_post_parameters("password"), csrf_protect, never_cache], name="dispatch")
@@ -38,7 +30,12 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_redirect_url(self):
-        return safe_next(self.request, self.request.POST.get("next", self.request.GET.get("next"))) or ""
+        return safe_next(self.request.POST.get("next", self.request.GET.get("next"))) or ""
+
+    def get_success_url(self):
+        """Always on to the second factor, carrying the (safe) target of the email link."""
+        target = self.get_redirect_url() or resolve_url(settings.LOGIN_REDIRECT_URL)
+        return f"{reverse('twofactor:start')}?{urlencode({'next': target})}"
 
     def form_valid(self, form):
         chosen = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)

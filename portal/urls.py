@@ -11,6 +11,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dossier:home", permanent=False)),
     path("accounts/", include("accounts.urls")),
     path("i18n/setlang/", SetLanguageView.as_view(), name="set_language"),
+    path("", include("twofactor.urls")),
     path("dossier/", include("dossier.urls")),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),

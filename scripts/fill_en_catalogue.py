@@ -13,6 +13,7 @@ def main() -> int:
     text = re.sub(r"^#, fuzzy\n", "", text, flags=re.M)
     text = re.sub(r"^(#, .*?)fuzzy, ", r"\1", text, flags=re.M)
     text = re.sub(r"^(#,.*?), fuzzy", r"\1", text, flags=re.M)
+    text = re.sub(r"^#\|.*\n", "", text, flags=re.M)  # previous msgids of fuzzy matches
     blocks = text.split("\n\n")
     out = []
     for block in blocks:

@@ -83,3 +83,73 @@ def smtp_server(settings):
         yield handler
     finally:
         controller.stop()
+
+
+# ----------------------------------------------------------------------------------------------- second factor
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret: str = TOTP_SECRET, offset_steps: int = 0) -> str:
+    import time
+
+    import pyotp
+
+    return pyotp.TOTP(secret).at(time.time() + 30 * offset_steps)
+
+
+@pytest.fixture
+def enrolled_user(user):
+    """The employee with a confirmed authenticator app (known secret) and ten recovery codes."""
+    import base64
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from twofactor.services import recovery_codes_replace
+
+    TOTPDevice.objects.create(user=user, name="app", key=base64.b32decode(TOTP_SECRET).hex(), confirmed=True)
+    user.recovery_codes = recovery_codes_replace(user=user)
+    return user
+
+
+@pytest.fixture
+def verify(password):
+    """Both steps in a client: password, then the TOTP code (the next step's code if this one was used)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def _verify(client, user, next_path=None):
+        data = {"username": user.email, "password": password}
+        if next_path:
+            data["next"] = next_path
+        response = client.post("/accounts/login/", data)
+        client.get(response["Location"])
+        device = TOTPDevice.objects.get(user=user, confirmed=True)
+        offset = 1 if device.last_t >= int(__import__("time").time() // 30) else 0
+        return client.post("/twofactor/verify/", {"token": totp_code(offset_steps=offset)})
+
+    return _verify
+
+
+@pytest.fixture
+def verified_client(client, enrolled_user, verify):
+    response = verify(client, enrolled_user)
+    assert response.status_code == 302, response
+    return client
+
+
+@pytest.fixture
+def sms_outbox(settings, tmp_path):
+    """The file gateway's messages, newest last."""
+    settings.TWOFACTOR_SMS_GATEWAY = "file"
+    settings.TWOFACTOR_SMS_FILE_PATH = tmp_path / "sms"
+
+    class Outbox:
+        def messages(self):
+            folder = tmp_path / "sms"
+            return [p.read_text() for p in sorted(folder.glob("*.txt"))] if folder.exists() else []
+
+        def last_code(self):
+            import re
+
+            return re.search(r"\b(\d{6})\b", self.messages()[-1]).group(1)
+
+    return Outbox()

@@ -17,6 +17,9 @@ PRODUCTION = {
     "DEFAULT_FROM_EMAIL": "noreply@portal.example.nl",
     "RECAPTCHA_PUBLIC_KEY": "pub",
     "RECAPTCHA_PRIVATE_KEY": "priv",
+    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+    "TWILIO_AUTH_TOKEN": "token",
+    "TWILIO_FROM_NUMBER": "+3197010000000",
 }
 
 
@@ -24,7 +27,7 @@ def _check(env: dict, tmp_path) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in PRODUCTION and not k.startswith(("RECAPTCHA", "DJANGO"))
+        if k not in PRODUCTION and not k.startswith(("RECAPTCHA", "DJANGO", "TWILIO", "SMS_"))
     }
     clean.update({"VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "portal.settings.base", **env})
     return subprocess.run(
@@ -63,3 +66,9 @@ def test_local_captcha_is_refused_with_debug_off(tmp_path):
     result = _check({**PRODUCTION, "RECAPTCHA_LOCAL": "1"}, tmp_path)
     assert result.returncode != 0
     assert "RECAPTCHA_LOCAL" in result.stderr
+
+
+def test_file_sms_gateway_is_refused_with_debug_off(tmp_path):
+    result = _check({**PRODUCTION, "SMS_GATEWAY": "file"}, tmp_path)
+    assert result.returncode != 0
+    assert "SMS_GATEWAY" in result.stderr

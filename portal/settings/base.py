@@ -44,7 +44,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ------------------------------------------------------------------------------------------------ apps
 DJANGO_APPS = [
-    "django.contrib.admin",
+    "twofactor.apps.PortalAdminConfig",  # django.contrib.admin on the OTP admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "twofactor.middleware.VerifiedSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
@@ -250,6 +251,33 @@ if not RECAPTCHA_LOCAL:
 # Limits on "Wachtwoord vergeten": (requests, seconds) per client address and per email address.
 ACCOUNTS_RESET_LIMIT_PER_IP = (env_int("RESET_LIMIT_PER_IP", 10), 3600)
 ACCOUNTS_RESET_LIMIT_PER_EMAIL = (env_int("RESET_LIMIT_PER_EMAIL", 3), 3600)
+
+# Second factor. SMS through Twilio in production; one file per message under var/sms/ with DEBUG.
+TWOFACTOR_SMS_GATEWAY = env_str("SMS_GATEWAY", "file" if DEBUG else "twilio")
+if TWOFACTOR_SMS_GATEWAY == "file" and not DEBUG:
+    raise ImproperlyConfigured("SMS_GATEWAY=file is a development gateway and cannot run with DEBUG off.")
+TWOFACTOR_TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWOFACTOR_TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWOFACTOR_TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+TWOFACTOR_TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
+if TWOFACTOR_SMS_GATEWAY == "twilio" and not (
+    TWOFACTOR_TWILIO_ACCOUNT_SID
+    and TWOFACTOR_TWILIO_AUTH_TOKEN
+    and (TWOFACTOR_TWILIO_FROM_NUMBER or TWOFACTOR_TWILIO_MESSAGING_SERVICE_SID)
+):
+    raise ImproperlyConfigured(
+        "SMS_GATEWAY=twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER or "
+        "TWILIO_MESSAGING_SERVICE_SID. See .env.example."
+    )
+TWOFACTOR_TWILIO_TIMEOUT = env_int("TWILIO_TIMEOUT", 5)
+TWOFACTOR_SMS_CODE_VALIDITY = env_int("SMS_CODE_VALIDITY", 300)
+TWOFACTOR_SMS_MAX_WRONG_TRIES = env_int("SMS_MAX_WRONG_TRIES", 5)
+TWOFACTOR_SMS_RESEND_COOLDOWN = env_int("SMS_RESEND_COOLDOWN", 60)
+TWOFACTOR_SMS_HOURLY_CAP = env_int("SMS_HOURLY_CAP", 5)
+if env_list("SMS_ALLOWED_REGIONS"):
+    TWOFACTOR_SMS_ALLOWED_REGIONS = tuple(env_list("SMS_ALLOWED_REGIONS"))
+TWOFACTOR_TOTP_ISSUER = env_str("TOTP_ISSUER", PORTAL_NAME)
+OTP_TOTP_ISSUER = TWOFACTOR_TOTP_ISSUER
 
 # ------------------------------------------------------------------------------------------------ logging
 LOGGING = {

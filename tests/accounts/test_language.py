@@ -41,7 +41,7 @@ def test_stored_language_applies_at_login(client, user_factory, password):
     emma = user_factory(language="en")
     response = client.post("/accounts/login/", {"username": emma.email, "password": password})
     assert response.cookies["django_language"].value == "en"
-    assert '<html lang="en">' in client.get("/dossier/").content.decode()
+    assert '<html lang="en">' in client.get("/twofactor/setup/").content.decode()
 
 
 def test_unknown_language_is_refused(client, login, user):

@@ -29,11 +29,12 @@ def test_login_page_shows_the_manuals_screen(client):
     assert '<html lang="nl">' in body
 
 
-def test_login_valid_credentials_redirects_to_dossier(login, user, client):
+def test_login_valid_credentials_goes_on_to_the_second_factor(login, user, client):
     response = login(user)
     assert response.status_code == 302
-    assert response["Location"] == "/dossier/"
-    assert client.get("/dossier/").status_code == 200
+    assert response["Location"] == "/twofactor/?next=%2Fdossier%2F"
+    assert client.session["_auth_user_id"] == str(user.pk)
+    assert client.get("/dossier/").status_code == 302  # the password alone opens nothing
 
 
 def test_login_email_is_case_insensitive(client, user, password):
@@ -84,7 +85,7 @@ def test_login_megabyte_password_refused_before_hashing(client, user, monkeypatc
 
 def test_login_next_path_on_this_site_is_followed(login, user):
     response = login(user, next="/dossier/?tab=documenten")
-    assert response["Location"] == "/dossier/?tab=documenten"
+    assert response["Location"] == "/twofactor/?next=%2Fdossier%2F%3Ftab%3Ddocumenten"
 
 
 @pytest.mark.parametrize(
@@ -102,11 +103,11 @@ def test_login_next_path_on_this_site_is_followed(login, user):
 def test_login_next_elsewhere_is_ignored(login, user, target):
     response = login(user, next=target)
     assert response.status_code == 302
-    assert response["Location"] == "/dossier/"
+    assert response["Location"] == "/twofactor/?next=%2Fdossier%2F"
 
 
-def test_logout_is_post_only(client, login, user):
-    login(user)
+def test_logout_is_post_only(verified_client):
+    client = verified_client
     assert client.get("/accounts/logout/").status_code == 405
     assert "_auth_user_id" in client.session
     response = client.post("/accounts/logout/")

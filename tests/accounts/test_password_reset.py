@@ -177,9 +177,10 @@ def test_reset_weak_password_is_refused_and_changes_nothing(client, user, captch
     assert user.check_password(password)
 
 
-def test_reset_ends_every_other_session(client, user, captcha, deliver_mail, password):
+def test_reset_ends_every_other_session(client, enrolled_user, captcha, deliver_mail, verify):
+    user = enrolled_user
     other = Client()
-    other.post("/accounts/login/", {"username": user.email, "password": password})
+    verify(other, user)
     assert other.get("/dossier/").status_code == 200
     assert Session.objects.filter(user=user).count() == 1
     link = _request_link(client, user, captcha, deliver_mail)

@@ -1,0 +1,80 @@
+"""Input of the second-factor screens. Forms parse; they never save or send."""
+
+from django import forms
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
+
+from accounts.validators import PASSWORD_MAX_LENGTH
+
+METHOD_CHOICES = [("sms", _("SMS")), ("app", _("Authenticator app"))]
+
+
+def _token_field(label=None):
+    return forms.CharField(
+        label=label or _("Enter the token to validate"),
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
+        ),
+        error_messages={"required": _("Enter the code.")},
+    )
+
+
+class MethodForm(forms.Form):
+    method = forms.ChoiceField(
+        label=_("Two-factor authentication method"),
+        choices=METHOD_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose SMS or an authenticator app.")},
+    )
+
+
+class PhoneForm(forms.Form):
+    number = PhoneNumberField(
+        label=_("Enter your mobile number"),
+        region="NL",
+        help_text=_("For example 0612345678 or +31612345678."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+        error_messages={
+            "required": _("Enter your mobile number."),
+            "invalid": _("Enter a valid mobile number, for example 0612345678."),
+        },
+    )
+
+
+class TokenForm(forms.Form):
+    token = _token_field()
+
+
+class VerifyForm(forms.Form):
+    token = _token_field(_("Code"))
+
+
+class ReauthForm(forms.Form):
+    """Password again plus a current code or a recovery code (checked by the view through the services)."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Enter your password.")},
+    )
+    token = _token_field(_("Code from your app or SMS, or a recovery code"))
+
+    def __init__(self, *args, user=None, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.request = request
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if authenticate(self.request, username=self.user.email, password=password) is None:
+            raise forms.ValidationError(_("This password is not correct."), code="wrong_password")
+        return password

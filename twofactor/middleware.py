@@ -1,0 +1,35 @@
+"""Until the second step succeeds, a logged-in user reaches only the 2FA pages and logout. There is no other way in."""
+
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from twofactor import otp
+
+ALLOWED_BEFORE_VERIFICATION = (
+    "/twofactor/",
+    "/accounts/logout/",
+    "/accounts/login/",
+    "/i18n/setlang/",
+    "/static/",
+    "/healthz/",
+)
+
+
+class VerifiedSessionMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and not user.is_verified():
+            if otp.pending_login_expired(request):
+                logout(request)
+                messages.info(request, _("The login was not completed in time. Please log in again."))
+                return redirect("accounts:login")
+            if not request.path.startswith(ALLOWED_BEFORE_VERIFICATION):
+                return redirect(f"/twofactor/?next={quote(request.get_full_path())}")
+        return self.get_response(request)

@@ -1,0 +1,255 @@
+"""Every write and side effect of the twofactor app: enrol, send SMS codes, verify, reset, recovery codes."""
+
+import base64
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import phonenumbers
+import pyotp
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, override
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import throttling
+from accounts.mailer import mail_enqueue
+from accounts.services import site_url
+from twofactor import selectors
+from twofactor.conf import app_settings
+from twofactor.gateways import get_gateway
+from twofactor.models import SMSDevice
+
+logger = logging.getLogger(__name__)
+
+RECOVERY_CODE_COUNT = 10
+METHOD_LABELS = {"sms": gettext_lazy("SMS"), "app": gettext_lazy("Authenticator app")}
+
+
+class SMSNotAllowed(Exception):
+    """An SMS was refused before sending; `message` is translated and says what to do, `retry_at` when."""
+
+    def __init__(self, message: str, retry_at: datetime | None = None):
+        super().__init__(message)
+        self.message = message
+        self.retry_at = retry_at
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    device: object | None
+    locked_until: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.device is not None
+
+
+# ----------------------------------------------------------------------------------------------- SMS
+def sms_number_allowed(number) -> bool:
+    """SMS-pumping protection: only numbers of the allowed countries (NL and the EU by default)."""
+    try:
+        parsed = phonenumbers.parse(str(number), None)
+    except phonenumbers.NumberParseException:
+        return False
+    region = phonenumbers.region_code_for_number(parsed)
+    return phonenumbers.is_valid_number(parsed) and region in app_settings.SMS_ALLOWED_REGIONS
+
+
+def _sms_limits(device: SMSDevice, now: datetime) -> None:
+    if device.last_sent_at and now < device.last_sent_at + timedelta(
+        seconds=app_settings.SMS_RESEND_COOLDOWN
+    ):
+        retry_at = device.last_sent_at + timedelta(seconds=app_settings.SMS_RESEND_COOLDOWN)
+        raise SMSNotAllowed(
+            _("A code was sent a moment ago. You can ask for a new one in a minute."), retry_at
+        )
+    for scope, ident in (("sms-user", str(device.user_id)), ("sms-number", str(device.number))):
+        verdict = throttling.hit(scope, ident, limit=app_settings.SMS_HOURLY_CAP, period=3600)
+        if not verdict.allowed:
+            retry_at = now + timedelta(seconds=verdict.retry_after)
+            raise SMSNotAllowed(
+                _("You have asked for too many SMS codes. Try again after %(time)s, or use a recovery code.")
+                % {"time": timezone.localtime(retry_at).strftime("%H:%M")},
+                retry_at,
+            )
+
+
+def sms_send_code(*, device: SMSDevice, language: str) -> None:
+    """Send a fresh 6-digit code to the device's number, within the cooldown, hourly caps and country allow-list.
+
+    Raises SMSNotAllowed (limits) or SMSDeliveryError (provider down); in both cases nothing is saved.
+    """
+    if not sms_number_allowed(device.number):
+        raise SMSNotAllowed(_("SMS codes can only be sent to mobile numbers in the Netherlands or the EU."))
+    with transaction.atomic():
+        device = SMSDevice.objects.select_for_update().get(pk=device.pk)
+        now = timezone.now()
+        _sms_limits(device, now)
+        device.generate_token(length=6, valid_secs=app_settings.SMS_CODE_VALIDITY, commit=False)
+        with override(language):
+            body = _("%(code)s is your login code for %(portal)s. It is valid for %(minutes)d minutes.") % {
+                "code": device.token,
+                "portal": app_settings.TOTP_ISSUER,
+                "minutes": app_settings.SMS_CODE_VALIDITY // 60,
+            }
+        get_gateway().send(
+            to=str(device.number), body=body
+        )  # raises SMSDeliveryError: the transaction rolls back
+        device.wrong_tries = 0
+        device.last_sent_at = now
+        device.save()
+
+
+@transaction.atomic
+def sms_enrol_start(*, user, number, language: str) -> SMSDevice:
+    """Create (or re-point) the user's unconfirmed SMS device and send it a code; confirmed devices stay as they are."""
+    device = selectors.pending_sms_device_for(user)
+    if device is None:
+        device = SMSDevice(user=user, name="sms", confirmed=False, number=number)
+        device.save()
+    elif device.number != number:
+        device.number = number
+        device.token = None
+        device.save()
+    sms_send_code(device=device, language=language)
+    return device
+
+
+# ----------------------------------------------------------------------------------------------- app (TOTP)
+def totp_new_secret() -> str:
+    return pyotp.random_base32(length=32)
+
+
+def totp_provisioning_uri(*, secret: str, email: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=app_settings.TOTP_ISSUER)
+
+
+# ----------------------------------------------------------------------------------------------- enrolment
+def enrol_attempt_allowed(*, user) -> throttling.Verdict:
+    """Wrong codes while confirming a new device count too: 5 per 5 minutes per user."""
+    return throttling.hit("enrol", str(user.pk), limit=5, period=300)
+
+
+@transaction.atomic
+def totp_enrol_confirm(*, user, secret: str, token: str) -> tuple[TOTPDevice, list[str]] | None:
+    """Confirm the app when the code matches the pending secret (±1 step); the code is spent at once."""
+    totp = pyotp.TOTP(secret)
+    now = timezone.now().timestamp()
+    matched_t = next(
+        (t for t in (-1, 0, 1) if secrets.compare_digest(totp.at(now + t * 30), str(token).strip())),
+        None,
+    )
+    if matched_t is None:
+        return None
+    device = TOTPDevice(
+        user=user,
+        name="app",
+        key=base64.b32decode(secret).hex(),
+        confirmed=True,
+        tolerance=1,
+        last_t=int(now // 30) + matched_t,  # this very code cannot be replayed at the next login
+    )
+    device.save()
+    return device, _enrolment_complete(user=user, device=device)
+
+
+@transaction.atomic
+def sms_enrol_confirm(*, user, token: str) -> tuple[SMSDevice, list[str]] | None:
+    device = SMSDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-pk").first()
+    if device is None or not device.verify_token(token):
+        return None
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return device, _enrolment_complete(user=user, device=device)
+
+
+def _enrolment_complete(*, user, device) -> list[str]:
+    """Only now is the old method removed; new recovery codes replace the old ones; the user is told by mail."""
+    old_apps = TOTPDevice.objects.filter(user=user)
+    old_sms = SMSDevice.objects.filter(user=user)
+    if isinstance(device, TOTPDevice):
+        old_apps = old_apps.exclude(pk=device.pk)
+    else:
+        old_sms = old_sms.exclude(pk=device.pk)
+    had_device = old_apps.filter(confirmed=True).exists() or old_sms.filter(confirmed=True).exists()
+    old_apps.delete()
+    old_sms.delete()
+    codes = recovery_codes_replace(user=user)
+    _notify(
+        user=user,
+        template="twofactor/email/method_changed" if had_device else "twofactor/email/method_added",
+        method=selectors.method_of(device),
+    )
+    return codes
+
+
+@transaction.atomic
+def recovery_codes_replace(*, user) -> list[str]:
+    """Ten new single-use recovery codes; the old ones stop working."""
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name=selectors.RECOVERY_DEVICE_NAME, confirmed=True)
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return codes
+
+
+# ----------------------------------------------------------------------------------------------- verification
+@transaction.atomic
+def device_verify(*, user, token: str) -> VerifyResult:
+    """Check a code against the user's method, else against the recovery codes (a match there is spent).
+
+    Devices are locked for the check, so two parallel requests cannot both spend one code. A throttled device
+    answers with the time it may be tried again instead of a generic "invalid".
+    """
+    token = "".join(str(token).split()).lower()
+    # Six digits go to the app or SMS device; anything else is a recovery code. A recovery code typed in therefore
+    # never counts as a wrong code against the phone, and the reverse.
+    if token.isdigit() and len(token) == 6:
+        device = selectors.primary_device_for(user)
+    else:
+        device = selectors.recovery_device_for(user)
+    if device is None:
+        return VerifyResult(device=None)
+    device = type(device).objects.select_for_update().get(pk=device.pk)
+    allowed, info = device.verify_is_allowed()
+    if not allowed:
+        return VerifyResult(device=None, locked_until=(info or {}).get("locked_until"))
+    if device.verify_token(token):
+        return VerifyResult(device=device)
+    return VerifyResult(device=None)
+
+
+# ----------------------------------------------------------------------------------------------- reset
+@transaction.atomic
+def twofactor_reset_by_staff(*, user, actor) -> None:
+    """For a lost phone without recovery codes: remove every device; the user enrols again at the next login."""
+    TOTPDevice.objects.filter(user=user).delete()
+    SMSDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    LogEntry.objects.log_actions(
+        user_id=actor.pk,
+        queryset=[user],
+        action_flag=CHANGE,
+        change_message="Two-factor authentication reset by staff",
+        single_object=True,
+    )
+    _notify(user=user, template="twofactor/email/reset_by_staff", method=None)
+
+
+def _notify(*, user, template: str, method: str | None) -> None:
+    mail_enqueue(
+        to=user.email,
+        template=template,
+        context={
+            "user": user,
+            "method_label": METHOD_LABELS.get(method, ""),
+            "link": site_url(reverse("twofactor:settings")),
+        },
+        language=user.language,
+    )

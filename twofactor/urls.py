@@ -1,0 +1,24 @@
+from django.urls import path
+
+from twofactor import views
+
+app_name = "twofactor"
+
+urlpatterns = [
+    path("twofactor/", views.StartView.as_view(), name="start"),
+    path("twofactor/setup/", views.SetupView.as_view(), name="setup"),
+    path("twofactor/setup/sms/", views.SetupSMSView.as_view(), name="setup-sms"),
+    path("twofactor/setup/app/", views.SetupAppView.as_view(), name="setup-app"),
+    path("twofactor/recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery-codes"),
+    path(
+        "twofactor/recovery-codes/download/",
+        views.RecoveryCodesDownloadView.as_view(),
+        name="recovery-codes-download",
+    ),
+    path("twofactor/verify/", views.VerifyView.as_view(), name="verify"),
+    path("account/settings/", views.SettingsView.as_view(), name="settings"),
+    path("account/settings/reauth/", views.ReauthView.as_view(), name="reauth"),
+    path("account/settings/reset/", views.ResetView.as_view(), name="reset"),
+    path("account/settings/reset/cancel/", views.CancelResetView.as_view(), name="reset-cancel"),
+    path("account/settings/recovery-codes/", views.NewRecoveryCodesView.as_view(), name="new-recovery-codes"),
+]
