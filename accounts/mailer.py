@@ -30,18 +30,37 @@ def _render(template: str, context: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
-def mail_enqueue(*, to: str, template: str, context: dict, language: str) -> OutgoingEmail:
-    """Queue one mail, rendered in the recipient's language; it is sent once the caller's transaction commits."""
+def mail_enqueue(
+    *, to: str, template: str, context: dict, language: str, send_now: bool = False, reference: str = ""
+) -> OutgoingEmail:
+    """Queue one mail in the recipient's language, in the caller's transaction (a transactional outbox).
+
+    It is sent after commit when MAIL_DELIVERY is on_commit or the caller asks `send_now` (a new document: the
+    uploader's request may wait for SMTP, a login must not); otherwise the worker sends it. A failure to send
+    leaves it pending for the worker, never an error for the caller.
+    """
     with translation.override(language):
         subject, text, html = _render(
             template, {**context, "LANGUAGE_CODE": language, "PORTAL_NAME": settings.PORTAL_NAME}
         )
     mail = OutgoingEmail.objects.create(
-        to=to, subject=subject[:255], body_text=text, body_html=html, kind=template.rsplit("/", 1)[-1]
+        to=to,
+        subject=subject[:255],
+        body_text=text,
+        body_html=html,
+        kind=template.rsplit("/", 1)[-1],
+        reference=reference[:100],
     )
-    if app_settings.MAIL_DELIVERY == "on_commit":
-        transaction.on_commit(lambda: mail_send_pending(ids=[mail.pk]))
+    if send_now or app_settings.MAIL_DELIVERY == "on_commit":
+        transaction.on_commit(lambda: _send_after_commit(mail.pk))
     return mail
+
+
+def _send_after_commit(pk: int) -> None:
+    try:
+        mail_send_pending(ids=[pk])
+    except Exception:  # noqa: BLE001 - the commit already happened; the worker retries what is still pending
+        logger.exception("Sending mail %s right after commit failed; it stays in the outbox", pk)
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -108,6 +108,7 @@ class OutgoingEmail(models.Model):
     body_text = models.TextField(_("text"), blank=True)
     body_html = models.TextField(_("HTML"), blank=True)
     kind = models.CharField(_("kind"), max_length=64)
+    reference = models.CharField(_("reference"), max_length=100, blank=True, db_index=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)

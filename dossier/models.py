@@ -1,8 +1,21 @@
-"""Employers (clients of the occupational-health provider) and a person's place at one."""
+"""Employers, a person's place at one, trajects, documents, and the append-only log of who read what."""
+
+import uuid
 
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+def documents_storage():
+    """The private storage of STORAGES["documents"]: no URL serves it; only the download views stream from it."""
+    return storages["documents"]
+
+
+def document_file_name(instance, filename: str) -> str:
+    # The stored name is random; the original name is kept only as display text.
+    return f"{instance.employee_id}/{uuid.uuid4().hex}"
 
 
 class Employer(models.Model):
@@ -13,6 +26,9 @@ class Employer(models.Model):
         verbose_name = _("employer")
         verbose_name_plural = _("employers")
         ordering = ["name"]
+        permissions = [
+            ("view_all_employers", _("Can see the employees of every employer (provider staff)")),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -46,3 +62,171 @@ class Employment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.employer}"
+
+
+class Traject(models.Model):
+    class Kind(models.TextChoices):
+        VERZUIM = "verzuim", _("absence")
+        COACHING = "coaching", _("coaching")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="trajects",
+        verbose_name=_("employee"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+
+    class Meta:
+        verbose_name = _("traject")
+        verbose_name_plural = _("trajects")
+        ordering = ["-start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__isnull=True) | models.Q(end__gte=models.F("start")),
+                name="dossier_traject_end_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.start:%d-%m-%Y}"
+
+
+class Document(models.Model):
+    class Category(models.TextChoices):
+        INVITATION = "uitnodiging_bedrijfsarts", _("Invitation company doctor")
+        PROBLEM_ANALYSIS = "probleemanalyse", _("Problem analysis")
+        ACTION_PLAN = "plan_van_aanpak", _("Plan of action")
+        ACTION_PLAN_UPDATE = "bijstelling_plan_van_aanpak", _("Adjustment of the plan of action")
+        FIRST_YEAR_EVALUATION = "eerstejaarsevaluatie", _("First-year evaluation")
+        REINTEGRATION_REPORT = "re_integratieverslag", _("Reintegration report")
+        COACHING = "coaching", _("Coaching")
+        OTHER = "overig", _("Other")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="documents",
+        verbose_name=_("employee"),
+    )
+    traject = models.ForeignKey(
+        Traject,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("traject"),
+    )
+    category = models.CharField(_("category"), max_length=40, choices=Category.choices)
+    title = models.CharField(_("title"), max_length=200)
+    is_medical = models.BooleanField(
+        _("medical"),
+        default=False,
+        help_text=_(
+            "Medical documents are never shown to the employer; only to the employee and medical staff."
+        ),
+    )
+    file = models.FileField(
+        _("file"), storage=documents_storage, upload_to=document_file_name, max_length=255
+    )
+    original_name = models.CharField(_("original file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True, db_index=True)
+    first_opened_at = models.DateTimeField(_("first opened by the employee"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["-uploaded_at"]
+        indexes = [
+            models.Index(fields=["employee", "category", "-uploaded_at"], name="dossier_doc_employee_cat")
+        ]
+        permissions = [("view_medical_document", _("Can see medical documents"))]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_unread(self) -> bool:
+        return self.first_opened_at is None
+
+    @property
+    def shows_inline(self) -> bool:
+        return self.content_type in ("application/pdf", "image/png", "image/jpeg")
+
+
+class AccessLog(models.Model):
+    """NEN 7513-style access log: one row per view or download, by anyone. Never changed, never deleted here."""
+
+    class Role(models.TextChoices):
+        EMPLOYEE = "employee", _("employee")
+        EMPLOYER_HR = "employer_hr", _("HR of the employer")
+        CASE_MANAGER = "case_manager", _("case manager")
+        MEDICAL = "medical", _("medical staff")
+        ADMINISTRATOR = "administrator", _("administrator")
+
+    class Action(models.TextChoices):
+        VIEW_DOSSIER = "view_dossier", _("viewed the dossier")
+        VIEW_DOCUMENT = "view_document", _("opened a document")
+        DOWNLOAD_DOCUMENT = "download_document", _("downloaded a document")
+        VIEW_RECORD = "view_record", _("viewed the record in the Web Portaal")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("by")
+    )
+    actor_name = models.CharField(_("name"), max_length=300)
+    actor_role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    actor_employer = models.CharField(_("employer"), max_length=200, blank=True)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="access_logs",
+        verbose_name=_("employee"),
+    )
+    document = models.ForeignKey(
+        Document,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("document"),
+    )
+    document_title = models.CharField(_("document"), max_length=200, blank=True)
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["subject", "-at"], name="dossier_accesslog_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Access log rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Access log rows are append-only.")

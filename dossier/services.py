@@ -1,22 +1,122 @@
-"""Every write of the dossier app."""
+"""Every write of the dossier app: documents (all or nothing, with their notification), the access log, demo data."""
+
+import hashlib
+import logging
+import uuid
 
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 
-from dossier.models import Employer, Employment
+from accounts.mailer import mail_enqueue
+from accounts.services import site_url
+from dossier import access
+from dossier.models import AccessLog, Document, documents_storage
+from dossier.uploads import sniff
 
-DEMO_EMPLOYER = "Bakkerij De Demo B.V."
+logger = logging.getLogger(__name__)
 
 
-@transaction.atomic
-def demo_dossier_seed(*, user) -> Employment:
-    """Give a demo user a place at the demo employer (used by `seed_demo` only)."""
-    employer, _ = Employer.objects.get_or_create(name=DEMO_EMPLOYER)
-    employment, _ = Employment.objects.get_or_create(
-        user=user,
-        defaults={
-            "employer": employer,
-            "personnel_number": f"D{user.pk:05d}",
-            "job_title": "HR-adviseur" if user.is_staff else "Bakker",
-        },
+# ----------------------------------------------------------------------------------------------- documents
+def _sha256(upload) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def document_create(
+    *, employee, upload, category: str, title: str, uploaded_by=None, traject=None, is_medical: bool = False
+) -> Document:
+    """Store an upload and its row together, and queue the employee's notification in the same transaction.
+
+    All or nothing: if the row or the notification cannot be written, the stored file is removed again, so there
+    is never a file without its row or a row without its file. Called inside an outer transaction (the admin's),
+    the caller removes the file if that transaction rolls back; a crash between file and commit leaves at most an
+    unreferenced file that `documents_sweep` removes. Raises ValidationError for a refused file.
+    """
+    sniffed = sniff(upload)
+    document = Document(
+        id=uuid.uuid4(),
+        employee=employee,
+        traject=traject,
+        category=category,
+        title=title,
+        is_medical=is_medical,
+        original_name=(upload.name or "document")[-255:],
+        content_type=sniffed.content_type,
+        size=upload.size,
+        sha256=_sha256(upload),
+        uploaded_by=uploaded_by,
     )
-    return employment
+    storage = documents_storage()
+    stored_name = storage.save(f"{employee.pk}/{uuid.uuid4().hex}", upload)
+    try:
+        with transaction.atomic():
+            document.file.name = stored_name
+            document.save(force_insert=True)
+            notification_queue(document=document)
+    except BaseException:
+        storage.delete(stored_name)
+        raise
+    return document
+
+
+def notification_queue(*, document: Document) -> None:
+    """The mail that a document is ready: only a link, never the title, category or any health-related text."""
+    employee = document.employee
+    target = reverse("dossier:document", kwargs={"pk": document.pk})
+    link = site_url(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
+    mail_enqueue(
+        to=employee.email,
+        template="dossier/email/document_ready",
+        context={"user": employee, "link": link},
+        language=employee.language,
+        send_now=True,
+        reference=f"document:{document.pk}",
+    )
+
+
+def document_mark_opened(*, document: Document, by) -> None:
+    """The read receipt: the first opening by the employee sets first_opened_at, once (race-free UPDATE)."""
+    if by.pk == document.employee_id and document.first_opened_at is None:
+        now = timezone.now()
+        updated = Document.objects.filter(pk=document.pk, first_opened_at__isnull=True).update(
+            first_opened_at=now
+        )
+        if updated:
+            document.first_opened_at = now
+
+
+# ----------------------------------------------------------------------------------------------- access log
+def _role_of(user) -> str:
+    if not user.is_staff:
+        return AccessLog.Role.EMPLOYEE
+    if user.is_superuser:
+        return AccessLog.Role.ADMINISTRATOR
+    if access.sees_medical(user):
+        return AccessLog.Role.MEDICAL
+    if access.sees_all_employers(user):
+        return AccessLog.Role.CASE_MANAGER
+    return AccessLog.Role.EMPLOYER_HR
+
+
+def access_log_record(
+    *, actor, subject, action: str, ip: str | None, document: Document | None = None
+) -> AccessLog:
+    """One append-only row per view or download, by anyone (NEN 7513): who, whose data, what, when, from where."""
+    employment = getattr(actor, "employment", None)
+    return AccessLog.objects.create(
+        actor=actor,
+        actor_name=(actor.get_full_name() or actor.email)[:300],
+        actor_role=_role_of(actor),
+        actor_employer=employment.employer.name if employment is not None else "",
+        subject=subject,
+        document=document,
+        document_title=document.title[:200] if document is not None else "",
+        action=action,
+        ip=ip or None,
+    )

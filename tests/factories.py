@@ -26,3 +26,43 @@ class UserFactory(factory.django.DjangoModelFactory):
         obj.set_password(extracted or PASSWORD)
         if create:
             obj.save(update_fields=["password"])
+
+
+class EmployerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "dossier.Employer"
+
+    name = factory.Sequence(lambda n: f"Werkgever {n} B.V.")
+
+
+class EmploymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "dossier.Employment"
+
+    user = factory.SubFactory(UserFactory)
+    employer = factory.SubFactory(EmployerFactory)
+    personnel_number = factory.Sequence(lambda n: f"P{n:05d}")
+    job_title = "Medewerker"
+
+
+def pdf_bytes(text: str = "Test") -> bytes:
+    from dossier.demo import demo_pdf
+
+    return demo_pdf(text)
+
+
+def document_for(
+    employee, *, title="Plan van aanpak", category="plan_van_aanpak", medical=False, content=None
+):
+    """A document stored through the real service (file in the private storage, row, notification)."""
+    from django.core.files.base import ContentFile
+
+    from dossier.services import document_create
+
+    return document_create(
+        employee=employee,
+        category=category,
+        title=title,
+        is_medical=medical,
+        upload=ContentFile(content or pdf_bytes(title), name=f"{title}.pdf"),
+    )

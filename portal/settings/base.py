@@ -164,6 +164,33 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": VAR_DIR / "media"},
     },
+    # Documents: private, served by no URL; only the download views stream from it.
+    "documents": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": env_str("DOCUMENTS_S3_BUCKET"),
+                "endpoint_url": env_str("DOCUMENTS_S3_ENDPOINT_URL"),
+                "region_name": env_str("DOCUMENTS_S3_REGION"),
+                "access_key": env_str("DOCUMENTS_S3_ACCESS_KEY_ID"),
+                "secret_key": env_str("DOCUMENTS_S3_SECRET_ACCESS_KEY"),
+                "default_acl": "private",
+                "querystring_auth": True,
+                "file_overwrite": False,
+                "location": "documents",
+            },
+        }
+        if env_str("DOCUMENTS_S3_BUCKET")
+        else {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {
+                "location": VAR_DIR / "documents",
+                "base_url": "/no-public-url/",
+                "file_permissions_mode": 0o600,
+                "directory_permissions_mode": 0o700,
+            },
+        }
+    ),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -278,6 +305,12 @@ if env_list("SMS_ALLOWED_REGIONS"):
     TWOFACTOR_SMS_ALLOWED_REGIONS = tuple(env_list("SMS_ALLOWED_REGIONS"))
 TWOFACTOR_TOTP_ISSUER = env_str("TOTP_ISSUER", PORTAL_NAME)
 OTP_TOTP_ISSUER = TWOFACTOR_TOTP_ISSUER
+
+# Dossier documents: upload size limit, and how downloads are served in production.
+DOSSIER_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024
+# "": Django streams the file; "nginx": X-Accel-Redirect to DOSSIER_ACCEL_PREFIX; "sendfile": X-Sendfile.
+DOSSIER_SENDFILE = env_str("DOCUMENT_SENDFILE", "")
+DOSSIER_ACCEL_PREFIX = env_str("DOCUMENT_ACCEL_PREFIX", "/protected-documents/")
 
 # ------------------------------------------------------------------------------------------------ logging
 LOGGING = {

@@ -4,9 +4,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from accounts.management.commands.seed_demo import DEMO_PASSWORD
+from dossier.demo import DEMO_PASSWORD
 from accounts.models import User
-from dossier.models import Employment
+from dossier.models import Document, Employment
 
 pytestmark = pytest.mark.django_db
 
@@ -22,10 +22,16 @@ def test_seed_demo_creates_an_employer_hr_and_two_employees_once(settings, capsy
     settings.DEBUG = True
     call_command("seed_demo")
     call_command("seed_demo")
-    assert User.objects.count() == 3
-    assert User.objects.filter(is_staff=True).count() == 1
+    assert User.objects.count() == 7
+    assert (
+        User.objects.filter(is_staff=True, groups__name="Werkgever HR").count() == 2
+    )  # one HR user per employer
     employees = User.objects.filter(is_staff=False)
+    assert employees.count() == 3
     assert all(u.birth_date and u.mobile and u.check_password(DEMO_PASSWORD) for u in employees)
-    assert Employment.objects.values("employer").distinct().count() == 1
+    assert Employment.objects.values("employer").distinct().count() == 2
+    assert Document.objects.count() == 12  # seeded once, not twice
+    assert Document.objects.filter(is_medical=True).count() == 3
+    assert Document.objects.values("category").distinct().count() == 4
     out = capsys.readouterr().out
     assert "jan.jansen@example.nl" in out and DEMO_PASSWORD in out

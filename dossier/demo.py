@@ -1,0 +1,94 @@
+"""Demo data for `make run` (DEBUG only): employers, staff in each role, employees with trajects and documents."""
+
+import datetime
+
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from accounts.models import User
+from dossier import services
+from dossier.models import Document, Employer, Employment, Traject
+
+DEMO_PASSWORD = "demo-wachtwoord-2026"
+
+EMPLOYERS = ["Bakkerij De Demo B.V.", "Transport Noord B.V."]
+
+PEOPLE = [
+    # email, first, last, birth date, mobile, language, employer index or None, role group or None
+    ("hr@bakkerij-demo.nl", "Hanna", "de Vries", datetime.date(1979, 3, 14), "+31612345670", "nl", 0, "Werkgever HR"),
+    ("hr@transport-noord.nl", "Henk", "Bos", datetime.date(1975, 5, 2), "+31612345671", "nl", 1, "Werkgever HR"),
+    ("casemanager@arbodienst.nl", "Carla", "Meijer", datetime.date(1982, 1, 9), "+31612345672", "nl", None,
+     "Casemanager"),
+    ("bedrijfsarts@arbodienst.nl", "Bram", "Visser", datetime.date(1970, 8, 30), "+31612345673", "nl", None,
+     "Medisch (bedrijfsarts)"),
+    ("jan.jansen@example.nl", "Jan", "Jansen", datetime.date(1985, 7, 4), "+31612345678", "nl", 0, None),
+    ("emma.smith@example.nl", "Emma", "Smith", datetime.date(1990, 11, 23), "+31687654321", "en", 0, None),
+    ("piet.peters@example.nl", "Piet", "Peters", datetime.date(1988, 2, 17), "+31611223344", "nl", 1, None),
+]  # fmt: skip
+
+DOCUMENTS = [
+    (Document.Category.INVITATION, "Uitnodiging spreekuur bedrijfsarts", False),
+    (Document.Category.PROBLEM_ANALYSIS, "Probleemanalyse", False),
+    (Document.Category.ACTION_PLAN, "Plan van aanpak", False),
+    (Document.Category.OTHER, "Advies bedrijfsarts (medisch)", True),
+]
+
+
+def demo_pdf(title: str) -> bytes:
+    """A small, valid one-page PDF with the title as its text."""
+    text = title.encode("latin-1", "replace").replace(b"(", b"[").replace(b")", b"]")
+    stream = b"BT /F1 18 Tf 72 770 Td (" + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+@transaction.atomic
+def seed() -> list[tuple[str, str, str]]:
+    """Create what is missing (safe to run twice); returns (email, role, birth date) lines to print."""
+    employers = [Employer.objects.get_or_create(name=name)[0] for name in EMPLOYERS]
+    lines = []
+    uploader = None
+    for email, first, last, birth, mobile, language, employer_index, group in PEOPLE:
+        user = User.objects.filter(email=email).first()
+        created = user is None
+        if created:
+            user = User.objects.create_user(
+                email=email, password=DEMO_PASSWORD, first_name=first, last_name=last, birth_date=birth,
+                mobile=mobile, language=language, is_staff=group is not None,
+            )  # fmt: skip
+            if group:
+                user.groups.add(Group.objects.get(name=group))
+        if employer_index is not None:
+            Employment.objects.get_or_create(
+                user=user,
+                defaults={"employer": employers[employer_index], "personnel_number": f"D{user.pk:05d}",
+                          "job_title": "HR-adviseur" if group else "Medewerker"},
+            )  # fmt: skip
+        if group == "Casemanager":
+            uploader = user
+        if created and group is None:
+            traject = Traject.objects.create(
+                employee=user, kind=Traject.Kind.VERZUIM, start=datetime.date(2026, 10, 1)
+            )
+            for category, title, medical in DOCUMENTS:
+                services.document_create(
+                    employee=user, traject=traject, category=category, title=title, is_medical=medical,
+                    upload=ContentFile(demo_pdf(title), name=f"{title}.pdf"), uploaded_by=uploader,
+                )  # fmt: skip
+        lines.append((email, group or "Werknemer", birth.strftime("%d-%m-%Y")))
+    return lines
