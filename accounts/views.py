@@ -67,8 +67,10 @@ class PasswordResetRequestView(FormView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "remote_ip": client_ip(self.request)}
 
-    def post(self, request, *args, **kwargs):
-        verdict = services.password_reset_throttle(ip=client_ip(request), email=request.POST.get("email"))
+    def form_valid(self, form):
+        # Counted only once the form and its captcha passed, so nobody can use up a victim's limit without them.
+        email = form.cleaned_data["email"]
+        verdict = services.password_reset_throttle(ip=client_ip(self.request), email=email)
         if not verdict.allowed:
             minutes = max(1, (verdict.retry_after + 59) // 60)
             limited = _("Too many requests. For your safety, please try again in %(minutes)d minutes.") % {
@@ -76,12 +78,7 @@ class PasswordResetRequestView(FormView):
             }
             context = self.get_context_data(form=self.form_class(), limited=limited)
             return self.render_to_response(context, status=429)
-        return super().post(request, *args, **kwargs)
-
-    def form_valid(self, form):
-        services.password_reset_request(
-            email=form.cleaned_data["email"], birth_date=form.cleaned_data["birth_date"]
-        )
+        services.password_reset_request(email=email, birth_date=form.cleaned_data["birth_date"])
         return redirect(self.success_url)
 
 
@@ -115,6 +112,7 @@ class SetLanguageView(View):
     def post(self, request):
         response = set_language(request)
         language = request.POST.get("language", "")
-        if request.user.is_authenticated:
+        # Stored for the user only in a verified session: the password alone changes nothing about the account.
+        if request.user.is_authenticated and getattr(request.user, "is_verified", lambda: False)():
             services.user_set_language(user=request.user, language=language)
         return response

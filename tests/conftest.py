@@ -132,7 +132,8 @@ def verify(password):
 @pytest.fixture
 def verified_client(client, enrolled_user, verify):
     response = verify(client, enrolled_user)
-    assert response.status_code == 302, response
+    assert response.status_code == 302 and response["Location"] == "/dossier/", response
+    assert client.session.get("otp_device_id", "").startswith("otp_totp.totpdevice/")
     return client
 
 

@@ -4,8 +4,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from dossier.demo import DEMO_PASSWORD
 from accounts.models import User
+from dossier.demo import DEMO_PASSWORD
 from dossier.models import Document, Employment
 
 pytestmark = pytest.mark.django_db

@@ -1,15 +1,41 @@
-"""SMS devices in the Web Portaal: visible, never their codes."""
+"""Devices in the Web Portaal: visible to staff, never their secrets, codes or keys, and never editable.
+
+Staff change a user's second factor only through the logged and mailed "reset two-factor authentication" action
+(twofactor.services.twofactor_reset_by_staff); planting or re-pointing a device here would bypass it.
+"""
 
 from django.contrib import admin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from twofactor.models import SMSDevice
 
+for model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
 
-@admin.register(SMSDevice)
-class SMSDeviceAdmin(admin.ModelAdmin):
+
+class ReadOnlyDeviceAdmin(admin.ModelAdmin):
     list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
     list_select_related = ("user",)
-    search_fields = ("user__email",)
-    fields = ("user", "name", "number", "confirmed", "created_at", "last_used_at", "last_sent_at")
-    readonly_fields = ("user", "created_at", "last_used_at", "last_sent_at")
-    raw_id_fields = ("user",)
+    search_fields = ("user__email", "user__last_name")
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+admin.site.register(TOTPDevice, ReadOnlyDeviceAdmin)
+admin.site.register(StaticDevice, ReadOnlyDeviceAdmin)
+
+
+@admin.register(SMSDevice)
+class SMSDeviceAdmin(ReadOnlyDeviceAdmin):
+    pass

@@ -5,6 +5,7 @@ Its login goes through the portal's own two steps, so staff enrol and verify lik
 
 from urllib.parse import urlencode
 
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -19,5 +20,8 @@ class PortalAdminSite(OTPAdminSite):
     index_title = _("Web Portaal")
 
     def login(self, request, extra_context=None):
+        if request.user.is_authenticated and request.user.is_verified() and not request.user.is_staff:
+            # An employee: the Web Portaal is not for them (and sending them to login again would loop).
+            raise PermissionDenied
         target = safe_next(request.GET.get("next")) or reverse("admin:index")
         return redirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")

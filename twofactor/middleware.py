@@ -1,10 +1,10 @@
 """Until the second step succeeds, a logged-in user reaches only the 2FA pages and logout. There is no other way in."""
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from twofactor import otp
@@ -30,6 +30,9 @@ class VerifiedSessionMiddleware:
                 logout(request)
                 messages.info(request, _("The login was not completed in time. Please log in again."))
                 return redirect("accounts:login")
-            if not request.path.startswith(ALLOWED_BEFORE_VERIFICATION):
-                return redirect(f"/twofactor/?next={quote(request.get_full_path())}")
+            # path_info is what the URL resolver routes on (request.path also carries SCRIPT_NAME).
+            if not request.path_info.startswith(ALLOWED_BEFORE_VERIFICATION):
+                return redirect(
+                    f"{reverse('twofactor:start')}?{urlencode({'next': request.get_full_path()})}"
+                )
         return self.get_response(request)

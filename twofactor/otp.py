@@ -16,6 +16,8 @@ NEXT = "twofactor.next"
 PASSWORD_AT = SESSION_PASSWORD_AT  # set by accounts at the password step
 PENDING_SECRET = "twofactor.pending_secret"
 RECOVERY_CODES = "twofactor.recovery_codes"
+RECOVERY_CODES_AT = "twofactor.recovery_codes_at"
+RECOVERY_CODES_SHOWN_SECONDS = 10 * 60  # long enough to print or download them, then gone from the session
 REAUTH_AT = "twofactor.reauth_at"
 RESETTING = "twofactor.resetting"
 
@@ -27,13 +29,25 @@ def is_verified(request) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_verified())
 
 
+RESET_WINDOW_SECONDS = 15 * 60  # time to choose and confirm the new method after a reset was started
+
+
 def can_enrol(request, *, has_confirmed_device: bool) -> bool:
-    """First enrolment before verification, or a reset in a verified session with a fresh re-authentication."""
+    """First enrolment before verification, or a recent reset started with a fresh re-authentication."""
     if not request.user.is_authenticated:
         return False
     if not is_verified(request):
         return not has_confirmed_device
-    return bool(request.session.get(RESETTING)) or not has_confirmed_device
+    return reset_in_progress(request) or not has_confirmed_device
+
+
+def mark_resetting(request) -> None:
+    request.session[RESETTING] = time.time()
+
+
+def reset_in_progress(request) -> bool:
+    started = request.session.get(RESETTING)
+    return isinstance(started, (int, float)) and time.time() - started <= RESET_WINDOW_SECONDS
 
 
 def pending_login_expired(request) -> bool:
@@ -57,3 +71,17 @@ def mask_number(number) -> str:
     if len(text) < 6:
         return "••••"
     return f"{text[:3]} •••• ••{text[-2:]}"
+
+
+def recovery_codes_on_show(request) -> list[str] | None:
+    """The new recovery codes while they may still be shown (until "continue", at most ten minutes)."""
+    at = request.session.get(RECOVERY_CODES_AT)
+    if at is None or time.time() - at > RECOVERY_CODES_SHOWN_SECONDS:
+        recovery_codes_forget(request)
+        return None
+    return request.session.get(RECOVERY_CODES)
+
+
+def recovery_codes_forget(request) -> None:
+    request.session.pop(RECOVERY_CODES, None)
+    request.session.pop(RECOVERY_CODES_AT, None)

@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 import phonenumbers
 import pyotp
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, override
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, override
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -62,12 +63,16 @@ def sms_number_allowed(number) -> bool:
 
 
 def _sms_limits(device: SMSDevice, now: datetime) -> None:
-    if device.last_sent_at and now < device.last_sent_at + timedelta(
-        seconds=app_settings.SMS_RESEND_COOLDOWN
-    ):
-        retry_at = device.last_sent_at + timedelta(seconds=app_settings.SMS_RESEND_COOLDOWN)
+    cooldown_ends = (
+        device.last_sent_at + timedelta(seconds=app_settings.SMS_RESEND_COOLDOWN)
+        if device.last_sent_at
+        else None
+    )
+    if cooldown_ends and now < cooldown_ends:
         raise SMSNotAllowed(
-            _("A code was sent a moment ago. You can ask for a new one in a minute."), retry_at
+            _("A code was sent a moment ago. You can ask for a new one at %(time)s.")
+            % {"time": timezone.localtime(cooldown_ends).strftime("%H:%M:%S")},
+            cooldown_ends,
         )
     for scope, ident in (("sms-user", str(device.user_id)), ("sms-number", str(device.number))):
         verdict = throttling.hit(scope, ident, limit=app_settings.SMS_HOURLY_CAP, period=3600)
@@ -96,7 +101,7 @@ def sms_send_code(*, device: SMSDevice, language: str) -> None:
             body = _("%(code)s is your login code for %(portal)s. It is valid for %(minutes)d minutes.") % {
                 "code": device.token,
                 "portal": app_settings.TOTP_ISSUER,
-                "minutes": app_settings.SMS_CODE_VALIDITY // 60,
+                "minutes": max(1, app_settings.SMS_CODE_VALIDITY // 60),
             }
         get_gateway().send(
             to=str(device.number), body=body
@@ -121,6 +126,11 @@ def sms_enrol_start(*, user, number, language: str) -> SMSDevice:
     return device
 
 
+def sms_pending_discard(*, user) -> None:
+    """A cancelled reset leaves no half-enrolled SMS device behind."""
+    SMSDevice.objects.filter(user=user, confirmed=False).delete()
+
+
 # ----------------------------------------------------------------------------------------------- app (TOTP)
 def totp_new_secret() -> str:
     return pyotp.random_base32(length=32)
@@ -131,14 +141,24 @@ def totp_provisioning_uri(*, secret: str, email: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------------- enrolment
+ENROL_LIMIT = (5, 300)  # wrong codes while confirming a new device, per user
+REAUTH_LIMIT = (5, 900)  # re-authentication attempts (password and code), per user
+
+
 def enrol_attempt_allowed(*, user) -> throttling.Verdict:
-    """Wrong codes while confirming a new device count too: 5 per 5 minutes per user."""
-    return throttling.hit("enrol", str(user.pk), limit=5, period=300)
+    """Wrong codes while confirming a new device count too."""
+    return throttling.hit("enrol", str(user.pk), limit=ENROL_LIMIT[0], period=ENROL_LIMIT[1])
+
+
+def reauth_attempt_allowed(*, user) -> throttling.Verdict:
+    """A stolen session cannot guess the password on the re-authentication page."""
+    return throttling.hit("reauth", str(user.pk), limit=REAUTH_LIMIT[0], period=REAUTH_LIMIT[1])
 
 
 @transaction.atomic
 def totp_enrol_confirm(*, user, secret: str, token: str) -> tuple[TOTPDevice, list[str]] | None:
     """Confirm the app when the code matches the pending secret (±1 step); the code is spent at once."""
+    _lock_user(user)  # a double click confirms once, not twice with two sets of recovery codes
     totp = pyotp.TOTP(secret)
     now = timezone.now().timestamp()
     matched_t = next(
@@ -161,12 +181,17 @@ def totp_enrol_confirm(*, user, secret: str, token: str) -> tuple[TOTPDevice, li
 
 @transaction.atomic
 def sms_enrol_confirm(*, user, token: str) -> tuple[SMSDevice, list[str]] | None:
+    _lock_user(user)
     device = SMSDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-pk").first()
     if device is None or not device.verify_token(token):
         return None
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     return device, _enrolment_complete(user=user, device=device)
+
+
+def _lock_user(user) -> None:
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
 
 
 def _enrolment_complete(*, user, device) -> list[str]:
@@ -190,12 +215,20 @@ def _enrolment_complete(*, user, device) -> list[str]:
 
 
 @transaction.atomic
-def recovery_codes_replace(*, user) -> list[str]:
-    """Ten new single-use recovery codes; the old ones stop working."""
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name=selectors.RECOVERY_DEVICE_NAME, confirmed=True)
+def recovery_codes_replace(*, user, notify: bool = False) -> list[str]:
+    """Ten new single-use recovery codes; the old ones stop working.
+
+    The recovery device itself is kept (only its codes change), so a session verified with a recovery code stays
+    verified while the user makes new ones.
+    """
+    device, _ = StaticDevice.objects.select_for_update().get_or_create(
+        user=user, name=selectors.RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
+    )
+    device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    if notify:
+        _notify(user=user, template="twofactor/email/recovery_codes_new", method=None)
     return codes
 
 
@@ -236,7 +269,7 @@ def twofactor_reset_by_staff(*, user, actor) -> None:
         user_id=actor.pk,
         queryset=[user],
         action_flag=CHANGE,
-        change_message="Two-factor authentication reset by staff",
+        change_message=gettext("Two-factor authentication reset by staff; the user was mailed."),
         single_object=True,
     )
     _notify(user=user, template="twofactor/email/reset_by_staff", method=None)

@@ -1,5 +1,7 @@
 """HTTP glue of the second factor: choose, enrol (SMS or app), recovery codes, verify, Mijn Instellingen."""
 
+import time
+
 import qrcode
 import qrcode.image.svg
 from django.contrib import messages
@@ -9,6 +11,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views import View
@@ -65,6 +68,7 @@ class EnrolView(TwoFactorView):
     def enrolled(self, device, codes):
         self.request.session[otp.RECOVERY_CODES] = codes
         self.request.session.pop(otp.PENDING_SECRET, None)
+        self.request.session[otp.RECOVERY_CODES_AT] = time.time()
         self.request.session.pop(otp.RESETTING, None)
         if otp.is_verified(self.request):
             otp_login(self.request, device)
@@ -125,7 +129,7 @@ class SetupSMSView(EnrolView, TemplateView):
         form = TokenForm(request.POST)
         if form.is_valid():
             if not services.enrol_attempt_allowed(user=request.user).allowed:
-                form.add_error("token", _("Too many wrong codes. Wait five minutes and try again."))
+                form.add_error("token", _("Too many wrong codes. Wait a few minutes and try again."))
             elif result := services.sms_enrol_confirm(user=request.user, token=form.cleaned_data["token"]):
                 return self.enrolled(*result)
             else:
@@ -157,7 +161,7 @@ class SetupAppView(EnrolView, FormView):
 
     def form_valid(self, form):
         if not services.enrol_attempt_allowed(user=self.request.user).allowed:
-            form.add_error("token", _("Too many wrong codes. Wait five minutes and try again."))
+            form.add_error("token", _("Too many wrong codes. Wait a few minutes and try again."))
             return self.form_invalid(form)
         result = services.totp_enrol_confirm(
             user=self.request.user, secret=self.secret(), token=form.cleaned_data["token"]
@@ -174,7 +178,7 @@ class RecoveryCodesView(TwoFactorView, TemplateView):
     template_name = "twofactor/recovery_codes.html"
 
     def get(self, request, *args, **kwargs):
-        if not request.session.get(otp.RECOVERY_CODES):
+        if not otp.recovery_codes_on_show(request):
             return redirect(request.session.pop(otp.NEXT, None) or "twofactor:settings")
         return super().get(request, *args, **kwargs)
 
@@ -183,13 +187,13 @@ class RecoveryCodesView(TwoFactorView, TemplateView):
 
     def post(self, request):
         """ "Continue": the codes leave the session for good."""
-        request.session.pop(otp.RECOVERY_CODES, None)
+        otp.recovery_codes_forget(request)
         return redirect(request.session.pop(otp.NEXT, None) or otp.DEFAULT_NEXT)
 
 
 class RecoveryCodesDownloadView(TwoFactorView):
     def get(self, request):
-        codes = request.session.get(otp.RECOVERY_CODES)
+        codes = otp.recovery_codes_on_show(request)
         if not codes:
             return redirect("twofactor:settings")
         text = _("Recovery codes for %(email)s. Each code works once.") % {"email": request.user.email}
@@ -270,7 +274,7 @@ class VerifyView(TwoFactorView, FormView):
 class VerifiedView(TwoFactorView):
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not otp.is_verified(request):
-            return redirect(f"{reverse('twofactor:start')}?next={request.path}")
+            return redirect(f"{reverse('twofactor:start')}?{urlencode({'next': request.path})}")
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -285,7 +289,7 @@ class SettingsView(VerifiedView, TemplateView):
             method=selectors.method_of(device),
             masked=otp.mask_number(getattr(device, "number", "")),
             codes_left=selectors.recovery_codes_left(self.request.user),
-            resetting=bool(self.request.session.get(otp.RESETTING)),
+            resetting=otp.reset_in_progress(self.request),
             **kwargs,
         )
 
@@ -295,7 +299,7 @@ class ReauthRequiredView(VerifiedView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and otp.is_verified(request) and not otp.reauth_is_fresh(request):
-            return redirect(f"{reverse('twofactor:reauth')}?next={request.path}")
+            return redirect(f"{reverse('twofactor:reauth')}?{urlencode({'next': request.path})}")
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -306,6 +310,39 @@ class ReauthView(VerifiedView, FormView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user, "request": self.request}
+
+    def get_context_data(self, **kwargs):
+        device = selectors.primary_device_for(self.request.user)
+        kwargs["method"] = selectors.method_of(device)
+        kwargs["masked"] = otp.mask_number(getattr(device, "number", ""))
+        return super().get_context_data(**kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if "send_sms" in request.POST:
+            device = selectors.primary_device_for(request.user)
+            if selectors.method_of(device) == "sms":
+                try:
+                    services.sms_send_code(device=device, language=get_language())
+                    messages.success(
+                        request,
+                        _("A code was sent to %(number)s.") % {"number": otp.mask_number(device.number)},
+                    )
+                except services.SMSNotAllowed as exc:
+                    messages.error(request, exc.message)
+                except SMSDeliveryError:
+                    messages.error(
+                        request,
+                        _("The SMS could not be sent.")
+                        + " "
+                        + _("Try again in a moment, or use a recovery code."),
+                    )
+            return redirect(request.get_full_path())
+        if not services.reauth_attempt_allowed(user=request.user).allowed:
+            form = self.get_form()
+            form.is_valid()
+            form.add_error(None, _("Too many attempts. For your safety, wait 15 minutes and try again."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         result = services.device_verify(user=self.request.user, token=form.cleaned_data["token"])
@@ -324,7 +361,7 @@ class ResetView(ReauthRequiredView, TemplateView):
     template_name = "twofactor/reset.html"
 
     def post(self, request):
-        request.session[otp.RESETTING] = True
+        otp.mark_resetting(request)
         return redirect("twofactor:setup")
 
 
@@ -332,7 +369,8 @@ class NewRecoveryCodesView(ReauthRequiredView, TemplateView):
     template_name = "twofactor/new_codes.html"
 
     def post(self, request):
-        request.session[otp.RECOVERY_CODES] = services.recovery_codes_replace(user=request.user)
+        request.session[otp.RECOVERY_CODES] = services.recovery_codes_replace(user=request.user, notify=True)
+        request.session[otp.RECOVERY_CODES_AT] = time.time()
         return redirect("twofactor:recovery-codes")
 
 
@@ -340,4 +378,5 @@ class CancelResetView(VerifiedView):
     def post(self, request):
         request.session.pop(otp.RESETTING, None)
         request.session.pop(otp.PENDING_SECRET, None)
+        services.sms_pending_discard(user=request.user)
         return redirect("twofactor:settings")

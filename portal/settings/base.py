@@ -305,6 +305,8 @@ if env_list("SMS_ALLOWED_REGIONS"):
     TWOFACTOR_SMS_ALLOWED_REGIONS = tuple(env_list("SMS_ALLOWED_REGIONS"))
 TWOFACTOR_TOTP_ISSUER = env_str("TOTP_ISSUER", PORTAL_NAME)
 OTP_TOTP_ISSUER = TWOFACTOR_TOTP_ISSUER
+# django-otp's own admin screens never show keys or codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Dossier documents: upload size limit, and how downloads are served in production.
 DOSSIER_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024

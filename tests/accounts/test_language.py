@@ -31,10 +31,16 @@ def test_language_chosen_before_login_is_remembered_for_the_user(client, login, 
     assert user.language == "en"
 
 
-def test_language_switch_while_logged_in_is_stored(client, login, user):
+def test_language_switch_in_a_verified_session_is_stored(verified_client, enrolled_user):
+    verified_client.post("/i18n/setlang/", {"language": "en", "next": "/dossier/"})
+    assert User.objects.get(pk=enrolled_user.pk).language == "en"
+
+
+def test_language_switch_after_the_password_only_changes_no_account(client, login, user):
     login(user)
-    client.post("/i18n/setlang/", {"language": "en", "next": "/dossier/"})
-    assert User.objects.get(pk=user.pk).language == "en"
+    client.post("/i18n/setlang/", {"language": "en", "next": "/twofactor/"})
+    assert User.objects.get(pk=user.pk).language == "nl"
+    assert '<html lang="en">' in client.get("/twofactor/setup/").content.decode()
 
 
 def test_stored_language_applies_at_login(client, user_factory, password):

@@ -266,3 +266,15 @@ def test_reset_unreachable_recaptcha_is_a_try_again_error_not_a_500(client, user
 def test_reset_never_sets_a_password_directly(client, user, captcha, password):
     client.post(URL, {"birth_date": "04-07-1985", "email": user.email, "g-recaptcha-response": captcha()})
     assert User.objects.get(pk=user.pk).check_password(password)
+
+
+def test_reset_requests_without_a_valid_captcha_use_up_no_limit(client, user, captcha, settings):
+    """Someone without the captcha cannot exhaust a victim's per-email limit."""
+    settings.ACCOUNTS_RESET_LIMIT_PER_EMAIL = (3, 3600)
+    for _ in range(10):
+        client.post(URL, {"birth_date": "04-07-1985", "email": user.email, "g-recaptcha-response": "nep"})
+    response = client.post(
+        URL, {"birth_date": "04-07-1985", "email": user.email, "g-recaptcha-response": captcha()}
+    )
+    assert response.status_code == 302
+    assert OutgoingEmail.objects.count() == 1
