@@ -26,7 +26,9 @@ class ScopedAdmin(admin.ModelAdmin):
     scope = None  # a function of dossier.access: user -> queryset
 
     def get_queryset(self, request):
-        return type(self).scope(request.user)
+        queryset = type(self).scope(request.user)
+        # Lists and autocomplete paginate: give them a stable order.
+        return queryset if queryset.ordered else queryset.order_by(*(self.get_ordering(request) or ["pk"]))
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404
@@ -170,9 +172,6 @@ class ScopedUserAdmin(ScopedAdmin, UserAdmin):
     @staticmethod
     def scope(user):
         return User.objects.all() if user.is_superuser else access.employees_visible_to(user)
-
-    def get_queryset(self, request):
-        return self.scope(request.user)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)

@@ -9,6 +9,7 @@ import unicodedata
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponse
+from django.utils.http import content_disposition_header
 
 from dossier.models import Document
 from dossier.uploads import DOCX, JPEG, PDF, PNG
@@ -32,13 +33,11 @@ def document_response(document: Document, *, download: bool) -> HttpResponse:
     if mode == "nginx":
         response = HttpResponse(content_type=document.content_type)
         response["X-Accel-Redirect"] = settings.DOSSIER_ACCEL_PREFIX.rstrip("/") + "/" + document.file.name
-        disposition = FileResponse(b"", as_attachment=as_attachment, filename=safe_filename(document))
-        response["Content-Disposition"] = disposition["Content-Disposition"]
+        response["Content-Disposition"] = content_disposition_header(as_attachment, safe_filename(document))
     elif mode == "sendfile":
         response = HttpResponse(content_type=document.content_type)
         response["X-Sendfile"] = document.file.path
-        disposition = FileResponse(b"", as_attachment=as_attachment, filename=safe_filename(document))
-        response["Content-Disposition"] = disposition["Content-Disposition"]
+        response["Content-Disposition"] = content_disposition_header(as_attachment, safe_filename(document))
     else:
         handle = document.file.storage.open(document.file.name, "rb")
         response = FileResponse(

@@ -1,10 +1,14 @@
 """Test settings: only overrides of base (fast hasher, local captcha, mail in memory unless a test asks for SMTP)."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 os.environ.setdefault("DEBUG", "1")
-os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="portal-test-"))
+# Each test process (and each xdist worker) gets its own folder for documents, mail and SMS files.
+os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix="portal-test-")
+atexit.register(shutil.rmtree, os.environ["VAR_DIR"], ignore_errors=True)
 os.environ.setdefault("SITE_URL", "https://portal.example.test")
 
 from portal.settings.base import *  # noqa: E402,F403

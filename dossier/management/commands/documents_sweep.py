@@ -1,0 +1,32 @@
+"""Remove stored document files that no row refers to (left by a crash between storing a file and committing)."""
+
+from datetime import timedelta
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from dossier.models import Document, documents_storage
+
+
+class Command(BaseCommand):
+    help = "Delete document files older than --min-age-minutes that have no Document row (dry run with --dry-run)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--min-age-minutes", type=int, default=60)
+        parser.add_argument("--dry-run", action="store_true")
+
+    def handle(self, *args, min_age_minutes=60, dry_run=False, **options):
+        storage = documents_storage()
+        cutoff = timezone.now() - timedelta(minutes=min_age_minutes)
+        known = set(Document.objects.values_list("file", flat=True))
+        removed = 0
+        folders, _ = storage.listdir("")
+        for folder in folders:
+            for name in storage.listdir(folder)[1]:
+                path = f"{folder}/{name}"
+                if path in known or storage.get_modified_time(path) > cutoff:
+                    continue
+                removed += 1
+                if not dry_run:
+                    storage.delete(path)
+        self.stdout.write(f"{'would remove' if dry_run else 'removed'} {removed} unreferenced file(s)")
