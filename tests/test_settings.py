@@ -72,3 +72,19 @@ def test_file_sms_gateway_is_refused_with_debug_off(tmp_path):
     result = _check({**PRODUCTION, "SMS_GATEWAY": "file"}, tmp_path)
     assert result.returncode != 0
     assert "SMS_GATEWAY" in result.stderr
+
+
+def test_documents_go_to_private_s3_storage_when_a_bucket_is_configured(tmp_path):
+    env = {
+        **PRODUCTION,
+        "DOCUMENTS_S3_BUCKET": "portal-docs",
+        "DOCUMENTS_S3_ENDPOINT_URL": "http://127.0.0.1:9",
+    }
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("RECAPTCHA", "DJANGO", "TWILIO"))}
+    clean.update({"VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "portal.settings.base", **env})
+    code = (
+        "import django; django.setup(); from django.core.files.storage import storages; s = storages['documents'];"
+        "print(type(s).__name__, s.bucket_name, s.default_acl, s.querystring_auth)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
+    assert result.stdout.split() == ["S3Storage", "portal-docs", "private", "True"], result.stderr
