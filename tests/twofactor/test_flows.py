@@ -331,7 +331,7 @@ def test_sms_provider_failure_tells_the_user_and_changes_nothing(client, login, 
     response = client.post("/twofactor/setup/sms/", {"send": "1", "number": "+31612345678"})
     body = response.content.decode()
     assert response.status_code == 503
-    assert "De sms kon niet worden verstuurd" in body and "authenticatie-app" in body
+    assert "SMS kon niet worden verstuurd" in body and "authenticatie-app" in body
     assert not SMSDevice.objects.filter(user=user).exists()  # nothing half-done
     assert client.get("/dossier/").status_code == 302
 
@@ -527,3 +527,27 @@ def test_sms_user_can_reauthenticate_with_an_sms_code(client, login, sms_user, s
         response = client.post("/account/settings/reauth/?next=/account/settings/reset/",
                                {"password": password, "token": sms_outbox.last_code()})  # fmt: skip
         assert response["Location"] == "/account/settings/reset/"
+
+
+@pytest.mark.parametrize("mode", ["ok", "error500", "slow"])
+def test_sms_login_through_the_real_twilio_client(client, login, sms_user, settings, twilio_api, mode):
+    """The verify step with the real twilio client against the local stand-in: sent, a 500, a timeout."""
+    settings.TWOFACTOR_SMS_GATEWAY = "twilio"
+    settings.TWOFACTOR_TWILIO_ACCOUNT_SID = "AC" + "1" * 32
+    settings.TWOFACTOR_TWILIO_AUTH_TOKEN = "token"
+    settings.TWOFACTOR_TWILIO_FROM_NUMBER = "+3197010000000"
+    settings.TWOFACTOR_TWILIO_BASE_URL = twilio_api.base_url
+    settings.TWOFACTOR_TWILIO_TIMEOUT = 1
+    twilio_api.mode = mode
+    login(sms_user)
+    page = client.get("/twofactor/verify/").content.decode()
+    device = SMSDevice.objects.get(user=sms_user)
+    if mode == "ok":
+        (request,) = twilio_api.requests
+        assert request["To"] == "+31612345678" and request["From"] == "+3197010000000"
+        assert device.token in request["Body"] and "Verzuimportaal" in request["Body"]
+        assert client.post("/twofactor/verify/", {"token": device.token})["Location"] == "/dossier/"
+    else:
+        assert "SMS kon niet worden verstuurd" in page and "herstelcodes" in page
+        assert device.token is None and device.last_sent_at is None  # nothing half-done
+        assert client.get("/dossier/").status_code == 302
