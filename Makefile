@@ -31,7 +31,7 @@ msgfmt:
 messages: $(MO)
 
 makemessages: install
-	$(BIN)/python manage.py makemessages -l nl -l en --ignore=.venv --ignore=var --ignore=staticfiles --no-obsolete
+	$(BIN)/python manage.py makemessages -l nl -l en --ignore=.venv --ignore=var --ignore=staticfiles --ignore=tests --ignore=bench --no-obsolete
 	$(BIN)/python scripts/fill_en_catalogue.py
 	sh scripts/po_headers.sh
 

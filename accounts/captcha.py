@@ -43,8 +43,12 @@ def _local_siteverify(params: bytes) -> io.BytesIO:
     except signing.BadSignature:
         errors.append("invalid-input-response")
     else:
-        if not cache.add(f"{_SALT}:{nonce}", 1, timeout=_MAX_AGE):
-            errors.append("timeout-or-duplicate")
+        try:
+            if not cache.add(f"{_SALT}:{nonce}", 1, timeout=_MAX_AGE):
+                errors.append("timeout-or-duplicate")
+        except Exception:  # noqa: BLE001 - without the cache a replay cannot be ruled out: refuse
+            logger.exception("Local captcha check without cache")
+            errors.append("cache-unavailable")
     return io.BytesIO(json.dumps({"success": not errors, "error-codes": errors}).encode())
 
 

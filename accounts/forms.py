@@ -83,6 +83,19 @@ class NewPasswordForm(auth_forms.SetPasswordForm):
             self.fields[name].widget.attrs["maxlength"] = PASSWORD_MAX_LENGTH
 
 
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's change form with our labels and length limits (validators run before hashing)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_password"].label = _("Current password")
+        self.fields["new_password1"].label = _("New password")
+        self.fields["new_password2"].label = _("Repeat the new password")
+        for field in self.fields.values():
+            field.max_length = PASSWORD_MAX_LENGTH
+            field.widget.attrs["maxlength"] = PASSWORD_MAX_LENGTH
+
+
 class UserAdminCreationForm(auth_forms.BaseUserCreationForm):
     class Meta:
         model = User

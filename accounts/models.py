@@ -129,3 +129,53 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.to} ({self.status})"
+
+
+class AuditEvent(models.Model):
+    """Security events (NEN 7513): append-only, never a password, code, secret or birth date."""
+
+    class Kind(models.TextChoices):
+        LOGIN_SUCCESS = "login_success", _("login succeeded")
+        LOGIN_FAILURE = "login_failure", _("login failed")
+        LIMIT_REACHED = "limit_reached", _("limit reached")
+        OTP_ENROLLED = "otp_enrolled", _("second factor set up")
+        OTP_RESET = "otp_reset", _("second factor reset")
+        OTP_FAILURE = "otp_failure", _("second factor failed")
+        OTP_SUCCESS = "otp_success", _("second factor verified")
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", _("password reset requested")
+        PASSWORD_RESET_COMPLETED = "password_reset_completed", _("password reset completed")
+        PASSWORD_CHANGED = "password_changed", _("password changed")
+        STAFF_OTP_RESET = "staff_otp_reset", _("second factor reset by staff")
+        DOCUMENT_VIEW = "document_view", _("document viewed")
+        DOCUMENT_DOWNLOAD = "document_download", _("document downloaded")
+        LOGOUT = "logout", _("logged out")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("event"), max_length=40, choices=Kind.choices, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("user"),
+    )  # fmt: skip
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("by"),
+    )  # fmt: skip
+    email = models.CharField(_("email address given"), max_length=254, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only.")

@@ -6,13 +6,14 @@ from urllib.parse import urljoin
 
 from django.conf import settings
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import check_for_language
 
-from accounts import selectors, throttling
+from accounts import audit, lockout, selectors, throttling
 from accounts.conf import app_settings
 from accounts.mailer import mail_enqueue
 from accounts.models import Session, User
@@ -35,9 +36,34 @@ def user_login(*, request, user: User, chosen_language: str | None) -> None:
     """
     auth_login(request, user, backend="accounts.backends.EmailBackend")
     request.session[SESSION_PASSWORD_AT] = time.time()
+    lockout.record_success(email=user.email)
+    audit.record(audit.Kind.LOGIN_SUCCESS, user=user, ip=throttling.client_ip(request))
     if chosen_language and check_for_language(chosen_language) and chosen_language != user.language:
         user.language = chosen_language
         user.save(update_fields=["language"])
+
+
+def login_failed(*, email: str, ip: str) -> None:
+    """Count a failed login against the account and the address; at the first wait, tell the account's owner."""
+    audit.record(audit.Kind.LOGIN_FAILURE, email=email, ip=ip)
+    if lockout.record_failure(email=email, ip=ip):
+        audit.record(audit.Kind.LIMIT_REACHED, email=email, ip=ip, detail="login: account slowed down")
+        user = User.objects.filter(email=email.strip().lower(), is_active=True).first()
+        if user is not None:
+            mail_enqueue(
+                to=user.email,
+                template="accounts/email/login_locked",
+                context={"user": user, "link": site_url(reverse("accounts:password-reset"))},
+                language=user.language,
+            )
+
+
+def user_logged_out(*, user: User, ip: str) -> None:
+    audit.record(audit.Kind.LOGOUT, user=user, ip=ip)
+
+
+def login_limited(*, email: str, ip: str) -> None:
+    audit.record(audit.Kind.LIMIT_REACHED, email=email, ip=ip, detail="login")
 
 
 def user_set_language(*, user: User, language: str) -> None:
@@ -73,6 +99,9 @@ def password_reset_request(*, email: str, birth_date: datetime.date) -> None:
     Never sets a password and never says whether anything matched: the caller answers the same either way.
     """
     user = selectors.user_for_password_reset(email=email, birth_date=birth_date)
+    audit.record(
+        audit.Kind.PASSWORD_RESET_REQUESTED, user=user, email=email, detail="" if user else "no match"
+    )
     if user is None:
         return
     uid = urlsafe_base64_encode(force_bytes(user.pk))
@@ -92,6 +121,23 @@ def password_reset_complete(*, user: User, password: str) -> None:
     user.set_password(password)
     user.save(update_fields=["password"])
     user_sessions_end(user=user)
+    audit.record(audit.Kind.PASSWORD_RESET_COMPLETED, user=user)
+    mail_enqueue(
+        to=user.email,
+        template="accounts/email/password_changed",
+        context={"user": user, "link": site_url(reverse("accounts:password-reset"))},
+        language=user.language,
+    )
+
+
+@transaction.atomic
+def password_change(*, request, user: User, password: str) -> None:
+    """A new password from Mijn Instellingen: this session stays (with a new key), every other one ends."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    update_session_auth_hash(request, user)
+    user_sessions_end(user=user, keep_session_key=request.session.session_key)
+    audit.record(audit.Kind.PASSWORD_CHANGED, user=user, ip=throttling.client_ip(request))
     mail_enqueue(
         to=user.email,
         template="accounts/email/password_changed",

@@ -4,6 +4,7 @@ Prevents: guessing by repetition (reset requests, later codes and SMS), across e
 dodging a per-address limit with a forged X-Forwarded-For header.
 """
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from django.utils.crypto import salted_hmac
 from accounts.conf import app_settings
 
 _KEY_SALT = "accounts.throttle"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -27,8 +29,21 @@ def _key(scope: str, ident: str, window: int) -> str:
     return f"accounts.throttle:{scope}:{digest}:{window}"
 
 
-def hit(scope: str, ident: str, *, limit: int, period: int) -> Verdict:
-    """Count one attempt; allowed while the count in the current window stays within the limit."""
+def hit(scope: str, ident: str, *, limit: int, period: int, fail_open: bool = False) -> Verdict:
+    """Count one attempt; allowed while the count in the current window stays within the limit.
+
+    When the cache is down the answer is `fail_open` (callers choose per limit) and an error is logged.
+    """
+    try:
+        return _hit(scope, ident, limit=limit, period=period)
+    except Exception:  # noqa: BLE001 - redis.ConnectionError and friends
+        logger.exception(
+            "Limit %s unavailable (cache down); failing %s", scope, "open" if fail_open else "closed"
+        )
+        return Verdict(allowed=fail_open, retry_after=60)
+
+
+def _hit(scope: str, ident: str, *, limit: int, period: int) -> Verdict:
     now = time.time()
     window = int(now // period)
     key = _key(scope, ident, window)

@@ -1,11 +1,15 @@
 """HTTP glue of the accounts screens: validate, call one service, redirect."""
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -16,8 +20,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 from django.views.i18n import set_language
 
-from accounts import services
-from accounts.forms import LoginForm, NewPasswordForm, PasswordResetRequestForm
+from accounts import lockout, services
+from accounts.forms import LoginForm, NewPasswordForm, PasswordChangeForm, PasswordResetRequestForm
 from accounts.redirects import safe_next
 from accounts.throttling import client_ip
 from accounts.tokens import password_reset_tokens
@@ -37,6 +41,26 @@ class LoginView(auth_views.LoginView):
         target = self.get_redirect_url() or resolve_url(settings.LOGIN_REDIRECT_URL)
         return f"{reverse('twofactor:start')}?{urlencode({'next': target})}"
 
+    def post(self, request, *args, **kwargs):
+        email, ip = request.POST.get("username", "")[:254], client_ip(request)
+        verdict = lockout.check(email=email, ip=ip)
+        if not verdict.allowed:
+            # Before any password check, and the same for an unknown email: nothing tells whether it exists.
+            services.login_limited(email=email, ip=ip)
+            form = self.get_form_class()(request)
+            limited = _("Too many failed login attempts. For your safety you can try again at %(time)s.") % {
+                "time": timezone.localtime(datetime.fromtimestamp(verdict.retry_at, tz=UTC)).strftime("%H:%M")
+            }
+            return self.render_to_response(self.get_context_data(form=form, limited=limited), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if form.has_error(NON_FIELD_ERRORS):
+            services.login_failed(
+                email=self.request.POST.get("username", "")[:254], ip=client_ip(self.request)
+            )
+        return super().form_invalid(form)
+
     def form_valid(self, form):
         chosen = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         services.user_login(request=self.request, user=form.get_user(), chosen_language=chosen)
@@ -53,7 +77,39 @@ class LoginView(auth_views.LoginView):
 
 
 class LogoutView(auth_views.LogoutView):
-    """POST only (Django's): a link or an image cannot log anyone out."""
+    """POST only (Django's): a link or an image cannot log anyone out. The session is deleted server-side."""
+
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            services.user_logged_out(user=request.user, ip=client_ip(request))
+        return super().post(request, *args, **kwargs)
+
+
+class LoggedOutView(TemplateView):
+    """ "You were logged out": after the idle timeout or the absolute session lifetime."""
+
+    template_name = "accounts/logged_out.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(reason=self.request.GET.get("reason", ""), **kwargs)
+
+
+@method_decorator([sensitive_post_parameters(), never_cache], name="dispatch")
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """ "Wachtwoord wijzigen" in Mijn Instellingen: the old password, then the new one twice."""
+
+    template_name = "accounts/password_change.html"
+    form_class = PasswordChangeForm
+    success_url = reverse_lazy("twofactor:settings")
+
+    def form_valid(self, form):
+        services.password_change(
+            request=self.request, user=form.user, password=form.cleaned_data["new_password1"]
+        )
+        messages.success(
+            self.request, _("Your password has been changed. Other sessions have been logged out.")
+        )
+        return HttpResponseRedirect(self.get_success_url())
 
 
 @method_decorator(

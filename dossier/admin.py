@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin import UserAdmin
+from accounts.models import AuditEvent
 from accounts.throttling import client_ip
 from dossier import access, services
 from dossier.downloads import document_response
@@ -229,6 +230,30 @@ class AccessLogAdmin(ScopedAdmin):
     list_filter = ("action", "actor_role")
     list_select_related = ("subject",)
     search_fields = ("actor_name", "subject__email", "subject__last_name", "document_title")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ScopedAdmin):
+    """Security events, read-only, for provider staff only (never employer HR)."""
+
+    @staticmethod
+    def scope(user):
+        return AuditEvent.objects.all() if access.sees_all_employers(user) else AuditEvent.objects.none()
+
+    list_display = ("at", "kind", "user", "actor", "email", "ip", "detail")
+    list_filter = ("kind",)
+    list_select_related = ("user", "actor")
+    search_fields = ("email", "user__email", "detail")
     date_hierarchy = "at"
 
     def has_add_permission(self, request):

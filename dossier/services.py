@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from accounts import audit
 from accounts.mailer import mail_enqueue
 from accounts.services import site_url
 from dossier import access
@@ -109,6 +110,13 @@ def access_log_record(
 ) -> AccessLog:
     """One append-only row per view or download, by anyone (NEN 7513): who, whose data, what, when, from where."""
     employment = getattr(actor, "employment", None)
+    if document is not None:
+        kind = (
+            audit.Kind.DOCUMENT_DOWNLOAD
+            if action == AccessLog.Action.DOWNLOAD_DOCUMENT
+            else audit.Kind.DOCUMENT_VIEW
+        )
+        audit.record(kind, user=subject, actor=actor, ip=ip, detail=str(document.pk))
     return AccessLog.objects.create(
         actor=actor,
         actor_name=(actor.get_full_name() or actor.email)[:300],

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import throttling
+from accounts import audit, throttling
 from accounts.mailer import mail_enqueue
-from accounts.services import site_url
+from accounts.services import site_url, user_sessions_end
 from twofactor import selectors
 from twofactor.conf import app_settings
 from twofactor.gateways import get_gateway
@@ -147,12 +147,14 @@ REAUTH_LIMIT = (5, 900)  # re-authentication attempts (password and code), per u
 
 def enrol_attempt_allowed(*, user) -> throttling.Verdict:
     """Wrong codes while confirming a new device count too."""
-    return throttling.hit("enrol", str(user.pk), limit=ENROL_LIMIT[0], period=ENROL_LIMIT[1])
+    return throttling.hit("enrol", str(user.pk), limit=ENROL_LIMIT[0], period=ENROL_LIMIT[1], fail_open=True)
 
 
 def reauth_attempt_allowed(*, user) -> throttling.Verdict:
     """A stolen session cannot guess the password on the re-authentication page."""
-    return throttling.hit("reauth", str(user.pk), limit=REAUTH_LIMIT[0], period=REAUTH_LIMIT[1])
+    return throttling.hit(
+        "reauth", str(user.pk), limit=REAUTH_LIMIT[0], period=REAUTH_LIMIT[1], fail_open=True
+    )
 
 
 @transaction.atomic
@@ -206,6 +208,8 @@ def _enrolment_complete(*, user, device) -> list[str]:
     old_apps.delete()
     old_sms.delete()
     codes = recovery_codes_replace(user=user)
+    audit.record(audit.Kind.OTP_RESET if had_device else audit.Kind.OTP_ENROLLED, user=user,
+                 detail=selectors.method_of(device) or "")  # fmt: skip
     _notify(
         user=user,
         template="twofactor/email/method_changed" if had_device else "twofactor/email/method_added",
@@ -252,9 +256,12 @@ def device_verify(*, user, token: str) -> VerifyResult:
     device = type(device).objects.select_for_update().get(pk=device.pk)
     allowed, info = device.verify_is_allowed()
     if not allowed:
+        audit.record(audit.Kind.LIMIT_REACHED, user=user, detail="second factor")
         return VerifyResult(device=None, locked_until=(info or {}).get("locked_until"))
     if device.verify_token(token):
+        audit.record(audit.Kind.OTP_SUCCESS, user=user, detail=selectors.method_of(device) or "recovery code")
         return VerifyResult(device=device)
+    audit.record(audit.Kind.OTP_FAILURE, user=user, detail=selectors.method_of(device) or "recovery code")
     return VerifyResult(device=None)
 
 
@@ -272,6 +279,8 @@ def twofactor_reset_by_staff(*, user, actor) -> None:
         change_message=gettext("Two-factor authentication reset by staff; the user was mailed."),
         single_object=True,
     )
+    user_sessions_end(user=user)
+    audit.record(audit.Kind.STAFF_OTP_RESET, user=user, actor=actor)
     _notify(user=user, template="twofactor/email/reset_by_staff", method=None)
 
 

@@ -20,6 +20,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 from django_otp import login as otp_login
 
+from accounts.services import user_sessions_end
 from twofactor import otp, selectors, services
 from twofactor.forms import MethodForm, PhoneForm, ReauthForm, TokenForm, VerifyForm
 from twofactor.gateways import SMSDeliveryError
@@ -70,9 +71,11 @@ class EnrolView(TwoFactorView):
         self.request.session.pop(otp.PENDING_SECRET, None)
         self.request.session[otp.RECOVERY_CODES_AT] = time.time()
         self.request.session.pop(otp.RESETTING, None)
-        if otp.is_verified(self.request):
+        if otp.is_verified(self.request):  # a reset: the new method is confirmed, every other session ends
             otp_login(self.request, device)
             self.request.session.cycle_key()
+            self.request.session.save()
+            user_sessions_end(user=self.request.user, keep_session_key=self.request.session.session_key)
         else:
             self.request.session[otp.NEXT] = _finish_verification(self.request, device)
         messages.success(self.request, _("Your two-factor authentication method is set up."))

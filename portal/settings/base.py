@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SessionPolicyMiddleware",
     "twofactor.middleware.VerifiedSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -137,7 +138,10 @@ PASSWORD_RESET_TIMEOUT = min(env_int("PASSWORD_RESET_TIMEOUT", 3600), 3600)
 
 # ------------------------------------------------------------------------------------------------ sessions
 SESSION_ENGINE = "accounts.sessions"
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+# Absolute lifetime (8 hours) and idle timeout (15 minutes) of a logged-in session.
+SESSION_ABSOLUTE_LIFETIME = env_int("SESSION_ABSOLUTE_LIFETIME", 8 * 3600)
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 15 * 60)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG
@@ -313,6 +317,11 @@ DOSSIER_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024
 # "": Django streams the file; "nginx": X-Accel-Redirect to DOSSIER_ACCEL_PREFIX; "sendfile": X-Sendfile.
 DOSSIER_SENDFILE = env_str("DOCUMENT_SENDFILE", "")
 DOSSIER_ACCEL_PREFIX = env_str("DOCUMENT_ACCEL_PREFIX", "/protected-documents/")
+
+# Audit events and access log: kept at least two years (NEN 7513); `manage.py prune_audit` removes older rows.
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)
+if AUDIT_RETENTION_DAYS < 730:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 730 (two years, NEN 7513).")
 
 # ------------------------------------------------------------------------------------------------ logging
 LOGGING = {

@@ -1,0 +1,50 @@
+"""Session rules on every request: idle timeout, absolute lifetime, no caching of personal pages, browser policies.
+
+Prevents: a session left open on a shared computer staying usable (idle 15 minutes, at most 8 hours), the Back
+button or a proxy showing a dossier page after logout (no-store), and powerful browser features being available to
+any page (Permissions-Policy).
+"""
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.cache import patch_cache_control
+
+STARTED = "accounts.session_started"
+LAST_SEEN = "accounts.last_seen"
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), interest-cohort=(), browsing-topics=()"
+)
+
+
+class SessionPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            now = time.time()
+            started = request.session.setdefault(STARTED, now)
+            last_seen = request.session.get(LAST_SEEN, now)
+            reason = None
+            if now - last_seen > settings.SESSION_IDLE_TIMEOUT:
+                reason = "idle"
+            elif now - started > settings.SESSION_ABSOLUTE_LIFETIME:
+                reason = "expired"
+            if reason:
+                logout(request)  # flushes the session server-side
+                return redirect(f"{reverse('accounts:logged-out')}?reason={reason}")
+            if now - last_seen > 30:  # write the session at most every 30 s for the idle clock
+                request.session[LAST_SEEN] = now
+            else:
+                request.session.setdefault(LAST_SEEN, now)
+        response = self.get_response(request)
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            patch_cache_control(response, no_store=True, no_cache=True, private=True, max_age=0)
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response

@@ -1,0 +1,106 @@
+"""Audit events: every security event, append-only, read-only for provider staff, no secrets, no forged lines."""
+
+import logging
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from accounts import audit
+from accounts.models import AuditEvent
+from dossier.models import AccessLog
+from tests.factories import document_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_whole_journey_leaves_its_events(client, enrolled_user, verify, password, captcha):
+    from tests.conftest import totp_code
+
+    client.post("/accounts/login/", {"username": enrolled_user.email, "password": "fout-wachtwoord"})
+    verify(client, enrolled_user)
+    client.post("/accounts/logout/")
+    client.post("/accounts/login/", {"username": enrolled_user.email, "password": password})
+    client.post("/twofactor/verify/", {"token": "000000"})
+    client.post("/accounts/logout/")
+    client.post("/accounts/password-reset/", {"birth_date": "04-07-1985", "email": enrolled_user.email,
+                                               "g-recaptcha-response": captcha()})  # fmt: skip
+    kinds = list(AuditEvent.objects.order_by("pk").values_list("kind", flat=True))
+    for kind in (
+        "login_failure",
+        "login_success",
+        "otp_success",
+        "logout",
+        "otp_failure",
+        "password_reset_requested",
+    ):
+        assert kind in kinds, kind
+    assert totp_code()  # codes exist; none of them is stored:
+    stored = " ".join(f"{e.email} {e.detail}" for e in AuditEvent.objects.all())
+    assert password not in stored and "fout-wachtwoord" not in stored and "1985" not in stored
+
+
+def test_enrolment_reset_and_staff_reset_are_audited(enrolled_user, user_factory):
+    from twofactor.services import twofactor_reset_by_staff
+
+    staff = user_factory(is_staff=True, is_superuser=True)
+    twofactor_reset_by_staff(user=enrolled_user, actor=staff)
+    event = AuditEvent.objects.get(kind="staff_otp_reset")
+    assert event.user == enrolled_user and event.actor == staff
+
+
+def test_document_views_and_downloads_are_audited(world, client_for):
+    document = document_for(world.a)
+    client = client_for(world.a)
+    client.get(f"/dossier/documents/{document.pk}/")
+    client.get(f"/dossier/documents/{document.pk}/?download=1")
+    assert list(
+        AuditEvent.objects.filter(detail=str(document.pk)).order_by("pk").values_list("kind", flat=True)
+    ) == [
+        "document_view",
+        "document_download",
+    ]
+
+
+def test_a_value_with_line_breaks_cannot_forge_a_log_line(caplog, db):
+    forged = "x@example.nl\n2026-11-25 audit event=login_success user=1"
+    with caplog.at_level(logging.INFO, logger="portal.audit"):
+        event = audit.record(audit.Kind.LOGIN_FAILURE, email=forged)
+    assert "\n" not in event.email and "\\n" in event.email
+    (record,) = [r for r in caplog.records if r.name == "portal.audit"]
+    assert "\n" not in record.getMessage()
+
+
+def test_audit_events_are_append_only(db):
+    event = audit.record(audit.Kind.LOGOUT)
+    event.detail = "anders"
+    with pytest.raises(PermissionError):
+        event.save()
+    with pytest.raises(PermissionError):
+        event.delete()
+
+
+def test_audit_events_are_read_only_for_provider_staff_and_hidden_from_hr(world, client_for):
+    event = audit.record(audit.Kind.LOGOUT, user=world.a)
+    staff = client_for(world.case_manager)
+    assert staff.get("/admin/accounts/auditevent/").status_code == 200
+    assert staff.get("/admin/accounts/auditevent/add/").status_code == 403
+    assert staff.post(f"/admin/accounts/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client_for(world.hr_x).get("/admin/accounts/auditevent/").status_code == 403
+
+
+def test_prune_keeps_two_years_and_removes_what_is_older(world, settings):
+    settings.AUDIT_RETENTION_DAYS = 730
+    old, recent = audit.record(audit.Kind.LOGOUT), audit.record(audit.Kind.LOGOUT)
+    AuditEvent.objects.filter(pk=old.pk).update(at=timezone.now() - timedelta(days=731))
+    AuditEvent.objects.filter(pk=recent.pk).update(at=timezone.now() - timedelta(days=700))
+    from dossier import services
+
+    log = services.access_log_record(actor=world.a, subject=world.a, action="view_dossier", ip=None)
+    AccessLog.objects.filter(pk=log.pk).update(at=timezone.now() - timedelta(days=800))
+    settings.AUDIT_RETENTION_DAYS = 30  # a too short setting is never honoured
+    call_command("prune_audit")
+    assert not AuditEvent.objects.filter(pk=old.pk).exists()
+    assert AuditEvent.objects.filter(pk=recent.pk).exists()
+    assert not AccessLog.objects.filter(pk=log.pk).exists()
