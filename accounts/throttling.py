@@ -1,4 +1,4 @@
-"""Fixed-window counters in the shared cache (Redis when REDIS_URL is set) and the trusted client address.
+"""Sliding-window counters in the shared cache (Redis when REDIS_URL is set) and the trusted client address.
 
 Prevents: guessing by repetition (reset requests, later codes and SMS), across every worker and server, and
 dodging a per-address limit with a forged X-Forwarded-For header.
@@ -43,26 +43,37 @@ def hit(scope: str, ident: str, *, limit: int, period: int, fail_open: bool = Fa
         return Verdict(allowed=fail_open, retry_after=60)
 
 
-def _hit(scope: str, ident: str, *, limit: int, period: int) -> Verdict:
-    now = time.time()
+def _estimate(scope: str, ident: str, period: int, now: float, *, add: int) -> tuple[float, int]:
+    """Sliding window: this window's count plus the previous window's, weighted by how much of it still overlaps.
+
+    A fixed window alone would let twice the limit through around a window boundary.
+    """
     window = int(now // period)
     key = _key(scope, ident, window)
-    cache.add(key, 0, timeout=period + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.add(key, 1, timeout=period + 1)
-        count = 1
-    retry_after = max(1, int((window + 1) * period - now))
-    return Verdict(allowed=count <= limit, retry_after=retry_after)
+    if add:
+        cache.add(key, 0, timeout=2 * period + 1)
+        try:
+            current = cache.incr(key, add)
+        except ValueError:  # the key expired between add and incr
+            cache.add(key, add, timeout=2 * period + 1)
+            current = add
+        previous = cache.get(_key(scope, ident, window - 1), 0)
+    else:
+        values = cache.get_many([key, _key(scope, ident, window - 1)])
+        current, previous = values.get(key, 0), values.get(_key(scope, ident, window - 1), 0)
+    overlap = 1 - (now - window * period) / period
+    return current + previous * overlap, max(1, int((window + 1) * period - now))
+
+
+def _hit(scope: str, ident: str, *, limit: int, period: int) -> Verdict:
+    estimate, retry_after = _estimate(scope, ident, period, time.time(), add=1)
+    return Verdict(allowed=estimate <= limit, retry_after=retry_after)
 
 
 def peek(scope: str, ident: str, *, limit: int, period: int) -> Verdict:
-    """The verdict for the current window without counting an attempt."""
-    now = time.time()
-    window = int(now // period)
-    count = cache.get(_key(scope, ident, window), 0)
-    return Verdict(allowed=count < limit, retry_after=max(1, int((window + 1) * period - now)))
+    """The verdict for one more attempt now, without counting it."""
+    estimate, retry_after = _estimate(scope, ident, period, time.time(), add=0)
+    return Verdict(allowed=estimate + 1 <= limit, retry_after=retry_after)
 
 
 def client_ip(request) -> str:

@@ -27,8 +27,19 @@ def test_hit_window_resets_after_the_period():
         for _ in range(4):
             throttling.hit("t", "a", limit=3, period=60)
         assert not throttling.peek("t", "a", limit=3, period=60).allowed
-    with time_machine.travel(start + 61, tick=False):
+    with time_machine.travel(start + 61, tick=False):  # just after the boundary the last minute still counts
+        assert not throttling.hit("t", "a", limit=3, period=60).allowed
+    with time_machine.travel(start + 121, tick=False):
         assert throttling.hit("t", "a", limit=3, period=60).allowed
+
+
+def test_hit_does_not_let_twice_the_limit_through_around_a_window_boundary():
+    start = (time.time() // 60 + 1) * 60
+    allowed = 0
+    for second in (50, 52, 54, 56, 58, 60.5, 62, 64, 66, 68):
+        with time_machine.travel(start + second, tick=False):
+            allowed += throttling.hit("t", "b", limit=5, period=60).allowed
+    assert allowed == 5
 
 
 def test_cache_keys_hold_no_clear_text_identifier(settings):
