@@ -30,6 +30,12 @@ def _render(template: str, context: dict) -> tuple[str, str, str]:
     return subject, text, html
 
 
+def mail_render(*, template: str, context: dict, language: str) -> tuple[str, str, str]:
+    """Subject, text and HTML of a mail in the given language."""
+    with translation.override(language):
+        return _render(template, {**context, "LANGUAGE_CODE": language, "PORTAL_NAME": settings.PORTAL_NAME})
+
+
 def mail_enqueue(
     *, to: str, template: str, context: dict, language: str, send_now: bool = False, reference: str = ""
 ) -> OutgoingEmail:
@@ -39,10 +45,7 @@ def mail_enqueue(
     uploader's request may wait for SMTP, a login must not); otherwise the worker sends it. A failure to send
     leaves it pending for the worker, never an error for the caller.
     """
-    with translation.override(language):
-        subject, text, html = _render(
-            template, {**context, "LANGUAGE_CODE": language, "PORTAL_NAME": settings.PORTAL_NAME}
-        )
+    subject, text, html = mail_render(template=template, context=context, language=language)
     mail = OutgoingEmail.objects.create(
         to=to,
         subject=subject[:255],

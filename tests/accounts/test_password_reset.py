@@ -278,3 +278,14 @@ def test_reset_requests_without_a_valid_captcha_use_up_no_limit(client, user, ca
     )
     assert response.status_code == 302
     assert OutgoingEmail.objects.count() == 1
+
+
+def test_reset_mail_is_never_sent_inside_the_answer_in_worker_mode(
+    client, user, captcha, smtp_server, deliver_mail
+):
+    """Production: the request only writes the outbox row; the worker sends, so SMTP adds no time to the answer."""
+    client.post(URL, {"birth_date": "04-07-1985", "email": user.email, "g-recaptcha-response": captcha()})
+    assert smtp_server.messages == []
+    assert OutgoingEmail.objects.filter(status="pending").count() == 1
+    deliver_mail()
+    assert len(smtp_server.messages) == 1
