@@ -15,7 +15,7 @@ from django.utils.translation import check_for_language
 
 from accounts import audit, lockout, selectors, throttling
 from accounts.conf import app_settings
-from accounts.mailer import mail_enqueue, mail_render
+from accounts.mailer import mail_enqueue
 from accounts.models import Session, User
 from accounts.tokens import password_reset_tokens
 
