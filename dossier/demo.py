@@ -2,13 +2,14 @@
 
 import datetime
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.db import transaction
 
 from accounts.models import User
 from dossier import services
 from dossier.models import Document, Employer, Employment, Traject
+from dossier.roles import ensure_roles
 
 DEMO_PASSWORD = "demo-wachtwoord-2026"
 
@@ -61,6 +62,7 @@ def demo_pdf(title: str) -> bytes:
 @transaction.atomic
 def seed() -> list[tuple[str, str, str]]:
     """Create what is missing (safe to run twice); returns (email, role, birth date) lines to print."""
+    ensure_roles(Group, Permission)
     employers = [Employer.objects.get_or_create(name=name)[0] for name in EMPLOYERS]
     lines = []
     uploader = None

@@ -29,6 +29,11 @@ def _with_app(user):
 @pytest.fixture
 def world(db):
     """Employer X with employees A and B and HR; employer Y with employee C and HR; a case manager; medical staff."""
+    from django.contrib.auth.models import Permission
+
+    from dossier.roles import ensure_roles
+
+    ensure_roles(Group, Permission)  # a transactional test elsewhere may have flushed the migration's groups
     x, y = EmployerFactory(name="Werkgever X"), EmployerFactory(name="Werkgever Y")
     a = EmploymentFactory(employer=x, user=UserFactory(email="a@example.nl", first_name="Anna")).user
     b = EmploymentFactory(employer=x, user=UserFactory(email="b@example.nl", first_name="Bert")).user

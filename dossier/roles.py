@@ -1,0 +1,38 @@
+"""The roles of the Web Portaal as groups with their permissions (what each may see: dossier/access.py)."""
+
+HR = "Werkgever HR"
+CASE_MANAGER = "Casemanager"
+MEDICAL = "Medisch (bedrijfsarts)"
+
+EMPLOYER_HR_PERMISSIONS = [
+    ("accounts", "view_user"),
+    ("dossier", "view_employer"),
+    ("dossier", "view_employment"),
+    ("dossier", "view_traject"),
+    ("dossier", "add_traject"),
+    ("dossier", "change_traject"),
+    ("dossier", "view_document"),
+    ("dossier", "add_document"),
+    ("dossier", "change_document"),
+]
+CASE_MANAGER_PERMISSIONS = EMPLOYER_HR_PERMISSIONS + [
+    ("dossier", "view_all_employers"),
+    ("dossier", "add_employment"),
+    ("dossier", "change_employment"),
+    ("dossier", "view_accesslog"),
+    ("accounts", "add_user"),
+    ("accounts", "change_user"),
+    ("accounts", "view_auditevent"),
+]
+MEDICAL_PERMISSIONS = CASE_MANAGER_PERMISSIONS + [("dossier", "view_medical_document")]
+
+ROLES = {HR: EMPLOYER_HR_PERMISSIONS, CASE_MANAGER: CASE_MANAGER_PERMISSIONS, MEDICAL: MEDICAL_PERMISSIONS}
+
+
+def ensure_roles(group_model, permission_model) -> None:
+    """Create or update the groups (idempotent; used by the migrations and after a test flushed the tables)."""
+    for name, wanted in ROLES.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        group.permissions.set(
+            [permission_model.objects.get(content_type__app_label=app, codename=code) for app, code in wanted]
+        )
