@@ -8,7 +8,7 @@ MO     := $(PO:.po=.mo)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install messages makemessages lint ci clean
+.PHONY: run test screenshots install messages makemessages lint ci clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,7 +47,14 @@ run: install messages var/.seeded
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install messages
+	@test -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" || echo "NOTE: Chromium is missing, so the browser tests in tests/browser/ are SKIPPED. Install it with: sudo apt-get install chromium"
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2 $(PYTEST_ARGS)
+	@$(BIN)/python scripts/screenshots_overview.py
+
+# Only the browser journeys, then the overview page of their screenshots (var/screenshots/index.html).
+screenshots: install messages
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 tests/browser
+	$(BIN)/python scripts/screenshots_overview.py
 
 lint: install
 	$(BIN)/ruff check .
