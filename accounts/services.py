@@ -11,7 +11,6 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from django.utils.translation import check_for_language
 
 from accounts import audit, lockout, selectors, throttling
 from accounts.conf import app_settings
@@ -28,6 +27,11 @@ def site_url(path: str) -> str:
     return urljoin(settings.SITE_URL + "/", path.lstrip("/"))
 
 
+def supported_language(code: str | None) -> str | None:
+    """One of the portal's own languages (nl, en), exactly; anything else is ignored."""
+    return code if code in dict(settings.LANGUAGES) else None
+
+
 def user_login(*, request, user: User, chosen_language: str | None) -> None:
     """Log the user in (Django rotates the session key) and settle the language.
 
@@ -38,7 +42,7 @@ def user_login(*, request, user: User, chosen_language: str | None) -> None:
     request.session[SESSION_PASSWORD_AT] = time.time()
     lockout.record_success(email=user.email)
     audit.record(audit.Kind.LOGIN_SUCCESS, user=user, ip=throttling.client_ip(request))
-    if chosen_language and check_for_language(chosen_language) and chosen_language != user.language:
+    if supported_language(chosen_language) and chosen_language != user.language:
         user.language = chosen_language
         user.save(update_fields=["language"])
 
@@ -68,7 +72,7 @@ def login_limited(*, email: str, ip: str) -> None:
 
 def user_set_language(*, user: User, language: str) -> None:
     """Remember the language the user picked with the flags."""
-    if check_for_language(language) and language != user.language:
+    if supported_language(language) and language != user.language:
         user.language = language
         user.save(update_fields=["language"])
 

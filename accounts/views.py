@@ -18,13 +18,23 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
-from django.views.i18n import set_language
 
 from accounts import lockout, services
 from accounts.forms import LoginForm, NewPasswordForm, PasswordChangeForm, PasswordResetRequestForm
 from accounts.redirects import safe_next
 from accounts.throttling import client_ip
 from accounts.tokens import password_reset_tokens
+
+
+def remember_language(response, language: str) -> None:
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        httponly=True,
+    )
 
 
 @method_decorator([sensitive_post_parameters("password"), csrf_protect, never_cache], name="dispatch")
@@ -65,14 +75,7 @@ class LoginView(auth_views.LoginView):
         chosen = self.request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         services.user_login(request=self.request, user=form.get_user(), chosen_language=chosen)
         response = HttpResponseRedirect(self.get_success_url())
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME,
-            form.get_user().language,
-            max_age=settings.LANGUAGE_COOKIE_AGE,
-            secure=settings.LANGUAGE_COOKIE_SECURE,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-            httponly=True,
-        )
+        remember_language(response, form.get_user().language)
         return response
 
 
@@ -161,14 +164,16 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 
 @method_decorator(csrf_protect, name="dispatch")
 class SetLanguageView(View):
-    """Django's set_language (back to the same page), and remembered for a logged-in user."""
+    """The NL and UK flags: back to the same page (a path on this site only), remembered for a verified user."""
 
     http_method_names = ["post"]
 
     def post(self, request):
-        response = set_language(request)
-        language = request.POST.get("language", "")
-        # Stored for the user only in a verified session: the password alone changes nothing about the account.
-        if request.user.is_authenticated and getattr(request.user, "is_verified", lambda: False)():
-            services.user_set_language(user=request.user, language=language)
+        language = services.supported_language(request.POST.get("language"))
+        response = HttpResponseRedirect(safe_next(request.POST.get("next")) or "/")
+        if language:
+            remember_language(response, language)
+            # Stored for the user only in a verified session: the password alone changes nothing about the account.
+            if request.user.is_authenticated and getattr(request.user, "is_verified", lambda: False)():
+                services.user_set_language(user=request.user, language=language)
         return response

@@ -59,7 +59,11 @@ def sms_number_allowed(number) -> bool:
     except phonenumbers.NumberParseException:
         return False
     region = phonenumbers.region_code_for_number(parsed)
-    return phonenumbers.is_valid_number(parsed) and region in app_settings.SMS_ALLOWED_REGIONS
+    mobile = phonenumbers.number_type(parsed) in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )  # never premium-rate, toll-free or landline numbers: those are what SMS pumping goes for
+    return phonenumbers.is_valid_number(parsed) and mobile and region in app_settings.SMS_ALLOWED_REGIONS
 
 
 def _sms_limits(device: SMSDevice, now: datetime) -> None:
@@ -161,12 +165,12 @@ def reauth_attempt_allowed(*, user) -> throttling.Verdict:
 def totp_enrol_confirm(*, user, secret: str, token: str) -> tuple[TOTPDevice, list[str]] | None:
     """Confirm the app when the code matches the pending secret (±1 step); the code is spent at once."""
     _lock_user(user)  # a double click confirms once, not twice with two sets of recovery codes
+    token = "".join(str(token).split())
+    if not (token.isascii() and token.isdigit() and len(token) == 6):
+        return None
     totp = pyotp.TOTP(secret)
     now = timezone.now().timestamp()
-    matched_t = next(
-        (t for t in (-1, 0, 1) if secrets.compare_digest(totp.at(now + t * 30), str(token).strip())),
-        None,
-    )
+    matched_t = next((t for t in (-1, 0, 1) if secrets.compare_digest(totp.at(now + t * 30), token)), None)
     if matched_t is None:
         return None
     device = TOTPDevice(
@@ -185,7 +189,7 @@ def totp_enrol_confirm(*, user, secret: str, token: str) -> tuple[TOTPDevice, li
 def sms_enrol_confirm(*, user, token: str) -> tuple[SMSDevice, list[str]] | None:
     _lock_user(user)
     device = SMSDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-pk").first()
-    if device is None or not device.verify_token(token):
+    if device is None or not device.verify_token("".join(str(token).split())):
         return None
     device.confirmed = True
     device.save(update_fields=["confirmed"])
@@ -245,6 +249,8 @@ def device_verify(*, user, token: str) -> VerifyResult:
     answers with the time it may be tried again instead of a generic "invalid".
     """
     token = "".join(str(token).split()).lower()
+    if not token.isascii():
+        return VerifyResult(device=None)
     # Six digits go to the app or SMS device; anything else is a recovery code. A recovery code typed in therefore
     # never counts as a wrong code against the phone, and the reverse.
     if token.isdigit() and len(token) == 6:
