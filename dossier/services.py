@@ -13,7 +13,7 @@ from accounts import audit
 from accounts.mailer import mail_enqueue
 from accounts.services import site_url
 from dossier import access
-from dossier.models import AccessLog, Document, documents_storage
+from dossier.models import AccessLog, Document, Employment, documents_storage
 from dossier.uploads import sniff
 
 logger = logging.getLogger(__name__)
@@ -93,6 +93,9 @@ def document_mark_opened(*, document: Document, by) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- access log
+_UNKNOWN = object()
+
+
 def _role_of(user) -> str:
     if not user.is_staff:
         return AccessLog.Role.EMPLOYEE
@@ -106,10 +109,23 @@ def _role_of(user) -> str:
 
 
 def access_log_record(
-    *, actor, subject, action: str, ip: str | None, document: Document | None = None
+    *,
+    actor,
+    subject,
+    action: str,
+    ip: str | None,
+    document: Document | None = None,
+    actor_employment=_UNKNOWN,
 ) -> AccessLog:
-    """One append-only row per view or download, by anyone (NEN 7513): who, whose data, what, when, from where."""
-    employment = getattr(actor, "employment", None)
+    """One append-only row per view or download, by anyone (NEN 7513): who, whose data, what, when, from where.
+
+    `actor_employment` (with its employer) may be passed when the caller already has it, to save the queries.
+    """
+    employment = (
+        Employment.objects.select_related("employer").filter(user=actor).first()
+        if actor_employment is _UNKNOWN
+        else actor_employment
+    )
     if document is not None:
         kind = (
             audit.Kind.DOCUMENT_DOWNLOAD

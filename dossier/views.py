@@ -28,14 +28,19 @@ class DossierHomeView(DossierView, TemplateView):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
+        employment = selectors.employment_of(user=user)
         page = Paginator(selectors.dossier_documents(user=user), PAGE_SIZE).get_page(
             self.request.GET.get("page")
         )
         services.access_log_record(
-            actor=user, subject=user, action=AccessLog.Action.VIEW_DOSSIER, ip=client_ip(self.request)
+            actor=user,
+            subject=user,
+            action=AccessLog.Action.VIEW_DOSSIER,
+            ip=client_ip(self.request),
+            actor_employment=employment,
         )
         return super().get_context_data(
-            employment=selectors.employment_of(user=user),
+            employment=employment,
             trajects=selectors.trajects_of(user=user),
             page_obj=page,
             **kwargs,

@@ -43,7 +43,8 @@ def test_dossier_page_query_count_does_not_grow_with_documents(
     client = client_for(world.a)
     for n in range(30):
         document_for(world.a, title=f"Document {n}")
-    with django_assert_max_num_queries(10):
+    client.get("/dossier/")  # the session's idle clock is written at most every 30 s; measure a steady page
+    with django_assert_max_num_queries(8):
         response = client.get("/dossier/?page=2")
     assert "Pagina 2 van 2" in response.content.decode()
 
