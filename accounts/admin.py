@@ -9,6 +9,19 @@ from accounts.forms import UserAdminChangeForm, UserAdminCreationForm
 from accounts.models import OutgoingEmail, User
 
 
+class ReadOnlyAdminMixin:
+    """A record nobody adds, changes or deletes in the Web Portaal (logs, outbox, devices)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserAdminChangeForm
@@ -44,7 +57,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(OutgoingEmail)
-class OutgoingEmailAdmin(admin.ModelAdmin):
+class OutgoingEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "kind", "to", "status", "attempts", "next_attempt_at", "sent_at")
     list_filter = ("status", "kind")
     fields = (
@@ -59,12 +72,6 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
         "sent_at",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.action(description=_("Reset two-factor authentication (lost phone)"), permissions=["change"])

@@ -131,7 +131,25 @@ class OutgoingEmail(models.Model):
         return f"{self.kind} → {self.to} ({self.status})"
 
 
-class AuditEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """Rows that are written once and never changed or deleted through the ORM (logs kept for NEN 7513).
+
+    Only `manage.py prune_audit` removes rows past their retention, with a raw delete.
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError(f"{type(self).__name__} rows are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(f"{type(self).__name__} rows are append-only.")
+
+
+class AuditEvent(AppendOnlyModel):
     """Security events (NEN 7513): append-only, never a password, code, secret or birth date."""
 
     class Kind(models.TextChoices):
@@ -171,11 +189,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Audit events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Audit events are append-only.")

@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin import UserAdmin
+from accounts.admin import ReadOnlyAdminMixin, UserAdmin
 from accounts.models import AuditEvent
 from accounts.throttling import client_ip
 from dossier import access, services
@@ -213,7 +213,7 @@ class TrajectAdmin(ScopedAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(ScopedAdmin):
+class AccessLogAdmin(ReadOnlyAdminMixin, ScopedAdmin):
     """Read-only, for provider staff: nobody can add, change or delete a row here."""
 
     scope = access.access_logs_visible_to
@@ -232,18 +232,9 @@ class AccessLogAdmin(ScopedAdmin):
     search_fields = ("actor_name", "subject__email", "subject__last_name", "document_title")
     date_hierarchy = "at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ScopedAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, ScopedAdmin):
     """Security events, read-only, for provider staff only (never employer HR)."""
 
     @staticmethod
@@ -255,12 +246,3 @@ class AuditEventAdmin(ScopedAdmin):
     list_select_related = ("user", "actor")
     search_fields = ("email", "user__email", "detail")
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -7,6 +7,8 @@ from django.core.files.storage import storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import AppendOnlyModel
+
 
 def documents_storage():
     """The private storage of STORAGES["documents"]: no URL serves it; only the download views stream from it."""
@@ -173,7 +175,7 @@ class Document(models.Model):
         return self.content_type in ("application/pdf", "image/png", "image/jpeg")
 
 
-class AccessLog(models.Model):
+class AccessLog(AppendOnlyModel):
     """NEN 7513-style access log: one row per view or download, by anyone. Never changed, never deleted here."""
 
     class Role(models.TextChoices):
@@ -222,11 +224,3 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("Access log rows are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Access log rows are append-only.")

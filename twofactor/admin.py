@@ -8,6 +8,7 @@ from django.contrib import admin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.admin import ReadOnlyAdminMixin
 from twofactor.models import SMSDevice
 
 for model in (TOTPDevice, StaticDevice):
@@ -15,21 +16,12 @@ for model in (TOTPDevice, StaticDevice):
         admin.site.unregister(model)
 
 
-class ReadOnlyDeviceAdmin(admin.ModelAdmin):
+class ReadOnlyDeviceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
     list_select_related = ("user",)
     search_fields = ("user__email", "user__last_name")
     fields = ("user", "name", "confirmed", "created_at", "last_used_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 admin.site.register(TOTPDevice, ReadOnlyDeviceAdmin)
