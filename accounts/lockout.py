@@ -54,7 +54,7 @@ def check(*, email: str, ip: str) -> Verdict:
         if wait and now < last + wait:
             return Verdict(False, last + wait)
         if wait >= MAX_WAIT:  # the longest wait is over: start counting again
-            cache.delete_many([count_key, last_key])
+            cache.delete_many([count_key, last_key, f"{count_key}:told"])
         ip_verdict = throttling.peek("login-ip", ip, limit=IP_LIMIT, period=IP_PERIOD)
         if not ip_verdict.allowed:
             return Verdict(False, now + ip_verdict.retry_after)
@@ -63,22 +63,35 @@ def check(*, email: str, ip: str) -> Verdict:
     return Verdict(True)
 
 
-def record_failure(*, email: str, ip: str) -> bool:
-    """Count a failed login; True when this failure is the one that starts the account's first wait."""
+def begin_attempt(*, email: str, ip: str) -> None:
+    """Count the attempt before the password is checked, so parallel guesses cannot slip past the limit while
+    the hasher runs; a successful login takes it back (record_success)."""
     try:
         count_key, last_key = _keys(email)
         cache.add(count_key, 0, timeout=_TTL)
-        failures = cache.incr(count_key)
+        cache.incr(count_key)
         cache.set(last_key, time.time(), timeout=_TTL)
-        throttling.hit("login-ip", ip, limit=IP_LIMIT, period=IP_PERIOD)
-        return failures == FREE_FAILURES
+        throttling.hit("login-ip", ip, limit=IP_LIMIT, period=IP_PERIOD, fail_open=True)
     except Exception:  # noqa: BLE001
-        logger.exception("Login limits unavailable (cache down); failure not counted")
+        logger.exception("Login limits unavailable (cache down); attempt not counted")
+
+
+def record_failure(*, email: str) -> bool:
+    """The attempt failed; True once per slow-down, when the owner should be told."""
+    try:
+        count_key, _ = _keys(email)
+        if cache.get(count_key, 0) < FREE_FAILURES:
+            return False
+        return cache.add(f"{count_key}:told", 1, timeout=MAX_WAIT)
+    except Exception:  # noqa: BLE001
+        logger.exception("Login limits unavailable (cache down)")
         return False
 
 
-def record_success(*, email: str) -> None:
+def record_success(*, email: str, ip: str) -> None:
     try:
-        cache.delete_many(list(_keys(email)))
+        count_key, last_key = _keys(email)
+        cache.delete_many([count_key, last_key, f"{count_key}:told"])
+        throttling.undo("login-ip", ip, period=IP_PERIOD)  # only failed logins count against an address
     except Exception:  # noqa: BLE001
         logger.exception("Login limits unavailable (cache down)")

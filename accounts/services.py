@@ -40,7 +40,7 @@ def user_login(*, request, user: User, chosen_language: str | None) -> None:
     """
     auth_login(request, user, backend="accounts.backends.EmailBackend")
     request.session[SESSION_PASSWORD_AT] = time.time()
-    lockout.record_success(email=user.email)
+    lockout.record_success(email=user.email, ip=throttling.client_ip(request))
     audit.record(audit.Kind.LOGIN_SUCCESS, user=user, ip=throttling.client_ip(request))
     if supported_language(chosen_language) and chosen_language != user.language:
         user.language = chosen_language
@@ -50,7 +50,7 @@ def user_login(*, request, user: User, chosen_language: str | None) -> None:
 def login_failed(*, email: str, ip: str) -> None:
     """Count a failed login against the account and the address; at the first wait, tell the account's owner."""
     audit.record(audit.Kind.LOGIN_FAILURE, email=email, ip=ip)
-    if lockout.record_failure(email=email, ip=ip):
+    if lockout.record_failure(email=email):
         audit.record(audit.Kind.LIMIT_REACHED, email=email, ip=ip, detail="login: account slowed down")
         user = User.objects.filter(email=email.strip().lower(), is_active=True).first()
         if user is not None:

@@ -70,6 +70,16 @@ def _hit(scope: str, ident: str, *, limit: int, period: int) -> Verdict:
     return Verdict(allowed=estimate <= limit, retry_after=retry_after)
 
 
+def undo(scope: str, ident: str, *, period: int) -> None:
+    """Take back one counted attempt in the current window (it turned out not to count, e.g. a good login)."""
+    key = _key(scope, ident, int(time.time() // period))
+    try:
+        if cache.get(key, 0) > 0:
+            cache.decr(key)
+    except ValueError:
+        pass
+
+
 def peek(scope: str, ident: str, *, limit: int, period: int) -> Verdict:
     """The verdict for one more attempt now, without counting it."""
     estimate, retry_after = _estimate(scope, ident, period, time.time(), add=0)

@@ -62,6 +62,7 @@ class LoginView(auth_views.LoginView):
                 "time": timezone.localtime(datetime.fromtimestamp(verdict.retry_at, tz=UTC)).strftime("%H:%M")
             }
             return self.render_to_response(self.get_context_data(form=form, limited=limited), status=429)
+        lockout.begin_attempt(email=email, ip=ip)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):

@@ -107,3 +107,21 @@ def test_the_admin_login_is_the_same_limited_login(client, user_factory, passwor
         ).status_code
         == 429
     )
+
+
+def test_attempts_count_before_the_password_is_checked_so_parallel_guesses_cannot_slip_through():
+    """Six guesses in flight at once: the sixth is refused although none of the others has failed yet."""
+    for _ in range(5):
+        assert lockout.check(email="jan@example.nl", ip="203.0.113.1").allowed
+        lockout.begin_attempt(email="jan@example.nl", ip="203.0.113.1")
+    assert not lockout.check(email="jan@example.nl", ip="203.0.113.1").allowed
+
+
+def test_good_logins_do_not_use_up_the_address_limit(client, user_factory, password):
+    people = [user_factory() for _ in range(35)]  # colleagues behind one office address
+    for person in people:
+        assert (
+            client.post("/accounts/login/", {"username": person.email, "password": password}).status_code
+            == 302
+        )
+        client.post("/accounts/logout/")
