@@ -153,13 +153,29 @@ class Document(models.Model):
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True, db_index=True)
     first_opened_at = models.DateTimeField(_("first opened by the employee"), null=True, blank=True)
+    # The category's place on the dossier page (the order of Category), computed by the database, so the page's
+    # sort (employee, category order, newest first) is one index range scan however large the dossier.
+    category_rank = models.GeneratedField(
+        expression=models.Case(
+            *[
+                models.When(category=value, then=models.Value(rank))
+                for rank, value in enumerate(Category.values)
+            ],
+            default=models.Value(len(Category.values)),
+            output_field=models.SmallIntegerField(),
+        ),
+        output_field=models.SmallIntegerField(),
+        db_persist=True,
+    )
 
     class Meta:
         verbose_name = _("document")
         verbose_name_plural = _("documents")
         ordering = ["-uploaded_at"]
         indexes = [
-            models.Index(fields=["employee", "category", "-uploaded_at"], name="dossier_doc_employee_cat")
+            models.Index(
+                fields=["employee", "category_rank", "-uploaded_at", "id"], name="dossier_doc_page_order"
+            )
         ]
         permissions = [("view_medical_document", _("Can see medical documents"))]
 

@@ -1,11 +1,10 @@
 """Reads of the dossier: the employee's page and access log, in a fixed, small number of queries."""
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 
 from dossier import access
 from dossier.models import Document, Employment
 
-CATEGORY_ORDER = [choice.value for choice in Document.Category]
 LIST_FIELDS = (
     "id",
     "employee_id",
@@ -20,17 +19,11 @@ LIST_FIELDS = (
 
 def dossier_documents(*, user) -> QuerySet:
     """The user's own documents, grouped by category (in the order of the list), newest first."""
-    order = Case(
-        *[When(category=value, then=Value(i)) for i, value in enumerate(CATEGORY_ORDER)],
-        default=Value(len(CATEGORY_ORDER)),
-        output_field=IntegerField(),
-    )
     return (
         access.documents_visible_to(user)
         .filter(employee=user)
         .only(*LIST_FIELDS)
-        .annotate(category_order=order)
-        .order_by("category_order", "-uploaded_at", "id")
+        .order_by("category_rank", "-uploaded_at", "id")
     )
 
 
