@@ -242,11 +242,12 @@ def recovery_codes_replace(*, user, notify: bool = False) -> list[str]:
 
 # ----------------------------------------------------------------------------------------------- verification
 @transaction.atomic
-def device_verify(*, user, token: str) -> VerifyResult:
+def device_verify(*, user, token: str, primary=None) -> VerifyResult:
     """Check a code against the user's method, else against the recovery codes (a match there is spent).
 
     Devices are locked for the check, so two parallel requests cannot both spend one code. A throttled device
-    answers with the time it may be tried again instead of a generic "invalid".
+    answers with the time it may be tried again instead of a generic "invalid". `primary` may be the user's
+    app or SMS device when the caller has it already (it is read again, locked, before the check).
     """
     token = "".join(str(token).split()).lower()
     if not token.isascii():
@@ -254,7 +255,11 @@ def device_verify(*, user, token: str) -> VerifyResult:
     # Six digits go to the app or SMS device; anything else is a recovery code. A recovery code typed in therefore
     # never counts as a wrong code against the phone, and the reverse.
     if token.isdigit() and len(token) == 6:
-        device = selectors.primary_device_for(user)
+        device = (
+            primary
+            if primary is not None and primary.user_id == user.pk
+            else selectors.primary_device_for(user)
+        )
     else:
         device = selectors.recovery_device_for(user)
     if device is None:

@@ -257,7 +257,9 @@ class VerifyView(TwoFactorView, FormView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
-        result = services.device_verify(user=self.request.user, token=form.cleaned_data["token"])
+        result = services.device_verify(
+            user=self.request.user, token=form.cleaned_data["token"], primary=self.device
+        )
         if result.ok:
             return redirect(_finish_verification(self.request, result.device))
         if result.locked_until:
