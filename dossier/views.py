@@ -1,7 +1,10 @@
 """Employee pages of the dossier: all behind the verified second factor (twofactor middleware and otp_required)."""
 
+import uuid
+
 from django.core.paginator import Paginator
 from django.http import Http404
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -14,6 +17,7 @@ from dossier.downloads import document_response
 from dossier.models import AccessLog, Document
 
 PAGE_SIZE = 25
+_ZERO = uuid.UUID(int=0)
 
 
 @method_decorator([never_cache, otp_required(login_url="accounts:login")], name="dispatch")
@@ -39,6 +43,10 @@ class DossierHomeView(DossierView, TemplateView):
             ip=client_ip(self.request),
             actor_employment=employment,
         )
+        # One reverse() for the whole page instead of two per document.
+        pattern = reverse("dossier:document", kwargs={"pk": _ZERO})
+        for document in page.object_list:
+            document.url = pattern.replace(str(_ZERO), str(document.pk))
         return super().get_context_data(
             employment=employment,
             trajects=selectors.trajects_of(user=user),
