@@ -96,13 +96,12 @@ class PasswordChangeForm(auth_forms.PasswordChangeForm):
             field.widget.attrs["maxlength"] = PASSWORD_MAX_LENGTH
 
 
-class UserAdminCreationForm(auth_forms.BaseUserCreationForm):
+class UserAdminForm(forms.ModelForm):
+    """The Web Portaal's user form. It never has a password field: nobody sets another person's password.
+
+    Which fields it holds for whom is decided by dossier/account_rules.py (the admin builds it with `fields=`).
+    """
+
     class Meta:
         model = User
-        fields = ("email", "first_name", "last_name", "birth_date", "mobile")
-
-
-class UserAdminChangeForm(auth_forms.UserChangeForm):
-    class Meta:
-        model = User
-        fields = "__all__"
+        fields = ("email", "first_name", "last_name", "birth_date", "mobile", "language")

@@ -166,6 +166,11 @@ class AuditEvent(AppendOnlyModel):
         STAFF_OTP_RESET = "staff_otp_reset", _("second factor reset by staff")
         DOCUMENT_VIEW = "document_view", _("document viewed")
         DOCUMENT_DOWNLOAD = "document_download", _("document downloaded")
+        DOCUMENT_DENIED = "document_denied", _("document refused (not in scope)")
+        ACCOUNT_CREATED = "account_created", _("account created by staff")
+        ACCOUNT_CHANGED = "account_changed", _("account changed by staff")
+        CONTACT_CHANGED = "contact_changed", _("email or mobile changed by staff")
+        RIGHTS_CHANGED = "rights_changed", _("rights changed by an administrator")
         LOGOUT = "logout", _("logged out")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)

@@ -15,7 +15,7 @@ from django.utils.http import urlsafe_base64_encode
 from accounts import audit, lockout, selectors, throttling
 from accounts.conf import app_settings
 from accounts.mailer import mail_enqueue
-from accounts.models import Session, User
+from accounts.models import Session, User, UserManager
 from accounts.tokens import password_reset_tokens
 
 # When the password step succeeded; the second step (twofactor) must follow within its time limit.
@@ -148,3 +148,77 @@ def password_change(*, request, user: User, password: str) -> None:
         context={"user": user, "link": site_url(reverse("accounts:password-reset"))},
         language=user.language,
     )
+
+
+# ----------------------------------------------------------------------------------------------- by staff
+# Who may call these, for whom and with which fields is decided by dossier/account_rules.py (the Web Portaal).
+CONTACT_FIELDS = ("email", "mobile")
+RIGHTS_FIELDS = ("is_active", "is_staff", "is_superuser")
+
+
+@transaction.atomic
+def user_create_by_staff(*, user: User, actor: User, ip: str | None, with_rights: bool = False) -> User:
+    """A new account made in the Web Portaal: never a password (the person sets their own), never staff rights
+    unless an administrator gave them (`with_rights`)."""
+    if not with_rights:
+        user.is_staff = user.is_superuser = False
+        user.is_active = True
+    user.set_unusable_password()
+    user.save()
+    audit.record(audit.Kind.ACCOUNT_CREATED, user=user, actor=actor, ip=ip,
+                 detail="staff account" if user.is_staff else "")  # fmt: skip
+    return user
+
+
+@transaction.atomic
+def user_update_by_staff(*, user: User, actor: User, changes: dict, ip: str | None) -> list[str]:
+    """Staff change an account's fields (already limited to what the actor may change); returns what changed.
+
+    A new email or mobile number: the old address is mailed at once, the change is audited with actor and IP, and
+    every session of the user ends. An SMS device keeps its own confirmed number: a mobile number set here is only
+    a suggestion on the enrolment page, never where a login code goes.
+    """
+    stored = User.objects.select_for_update().get(pk=user.pk)
+    old_email = stored.email
+    for field, value in changes.items():
+        if field == "email":
+            changes[field] = UserManager.normalize_email(value)
+    changed = [field for field, value in changes.items() if getattr(stored, field) != value]
+    if not changed:
+        return []
+    for field in changed:
+        setattr(stored, field, changes[field])
+        setattr(user, field, changes[field])
+    stored.save(update_fields=changed)
+    contact = [field for field in changed if field in CONTACT_FIELDS]
+    rights = [field for field in changed if field in RIGHTS_FIELDS]
+    kind = (
+        audit.Kind.CONTACT_CHANGED
+        if contact
+        else audit.Kind.RIGHTS_CHANGED
+        if rights
+        else audit.Kind.ACCOUNT_CHANGED
+    )
+    audit.record(kind, user=stored, actor=actor, ip=ip, detail=",".join(changed))
+    if contact or "is_active" in rights:
+        user_sessions_end(user=stored)
+    if contact:
+        mail_enqueue(
+            to=old_email,
+            template="accounts/email/contact_changed",
+            context={
+                "user": stored,
+                "email_changed": "email" in contact,
+                "mobile_changed": "mobile" in contact,
+                "link": site_url(reverse("accounts:login")),
+                "days": max(1, settings.STAFF_CONTACT_CHANGE_COOLDOWN // 86400),
+            },
+            language=stored.language,
+            send_now=True,
+        )
+    return changed
+
+
+def rights_changed_by_administrator(*, user: User, actor: User, fields: list[str], ip: str | None) -> None:
+    """Groups or individual permissions were changed (by an administrator): audited with actor and IP."""
+    audit.record(audit.Kind.RIGHTS_CHANGED, user=user, actor=actor, ip=ip, detail=",".join(fields))

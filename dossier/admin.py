@@ -1,22 +1,28 @@
-"""The Web Portaal (Django admin) for dossiers: every list, search, autocomplete, choice and URL goes through
-dossier.access, and a forbidden object answers 404. Views and downloads are written to the access log."""
+"""The Web Portaal (Django admin): every list, search, autocomplete, choice and URL goes through dossier.access
+(who sees whom) and dossier.account_rules (who manages which account), and a forbidden object answers 404 (a
+refused document is audited). Lists, views and downloads of employees are written to the access log."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from accounts.admin import ReadOnlyAdminMixin, UserAdmin
+from accounts import services as account_services
+from accounts.admin import ReadOnlyAdminMixin
+from accounts.forms import UserAdminForm
 from accounts.models import AuditEvent
 from accounts.throttling import client_ip
-from dossier import access, services
+from dossier import access, account_rules, services
 from dossier.downloads import document_response
 from dossier.models import AccessLog, Document, Employer, Employment, Traject, documents_storage
 from dossier.uploads import sniff
+from twofactor.services import twofactor_reset_by_staff  # across floor 3: see README design notes
 
 User = get_user_model()
 
@@ -32,7 +38,28 @@ class ScopedAdmin(admin.ModelAdmin):
         return queryset if queryset.ordered else queryset.order_by(*(self.get_ordering(request) or ["pk"]))
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        self.refused(request, object_id)
         raise Http404
+
+    def refused(self, request, object_id) -> None:
+        """A direct URL to an object outside the scope (documents override this to audit the attempt)."""
+
+    # Which rows of a list page are people's dossiers: lists are written to the access log (one row each).
+    listed_subjects = None  # obj -> the employee shown, or None
+    listed_documents = False
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl") if response.status_code == 200 else None
+        if changelist is not None and (self.listed_subjects or self.listed_documents):
+            rows = list(changelist.result_list)
+            services.access_log_record_listed(
+                actor=request.user,
+                ip=client_ip(request),
+                documents=rows if self.listed_documents else (),
+                subjects=[] if self.listed_documents else [self.listed_subjects(obj) for obj in rows],
+            )
+        return response
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         scopes = {
@@ -70,6 +97,7 @@ class DocumentUploadForm(forms.ModelForm):
 @admin.register(Document)
 class DocumentAdmin(ScopedAdmin):
     scope = access.documents_visible_to
+    listed_documents = True
     list_display = ("title", "employee", "category", "medical_flag", "uploaded_at", "read_receipt")
     list_filter = ("category", "is_medical")
     list_select_related = ("employee",)
@@ -78,6 +106,9 @@ class DocumentAdmin(ScopedAdmin):
     readonly_fields = ("employee", "original_name", "content_type", "size", "sha256", "uploaded_by", "uploaded_at",
                        "first_opened_at", "download_link")  # fmt: skip
     fields = ("employee", "traject", "category", "title", "is_medical", *readonly_fields[1:])
+
+    def refused(self, request, object_id) -> None:
+        services.access_refused_record(actor=request.user, ip=client_ip(request), document_id=object_id)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -156,6 +187,7 @@ class DocumentAdmin(ScopedAdmin):
             raise PermissionDenied
         document = self.get_queryset(request).filter(pk=pk).select_related("employee").first()
         if document is None:
+            self.refused(request, pk)
             raise Http404
         services.access_log_record(actor=request.user, subject=document.employee, document=document,
                                    action=AccessLog.Action.DOWNLOAD_DOCUMENT, ip=client_ip(request))  # fmt: skip
@@ -163,16 +195,92 @@ class DocumentAdmin(ScopedAdmin):
 
 
 # ----------------------------------------------------------------------------------------------- people
-admin.site.unregister(User)
-
-
 @admin.register(User)
-class ScopedUserAdmin(ScopedAdmin, UserAdmin):
-    """Staff see the employees in their scope; only a superuser sees (and manages) staff accounts."""
+class ScopedUserAdmin(ScopedAdmin, DjangoUserAdmin):
+    """Accounts, under dossier.account_rules: staff see the employees in their scope (administrators see everyone),
+    change only the fields the rules give them, and never anyone's password (there is no password form at all)."""
+
+    form = add_form = UserAdminForm
+    ordering = ("last_name", "first_name", "email")
+    list_display = ("email", "first_name", "last_name", "is_staff", "is_active", "last_login")
+    list_filter = ("is_staff", "is_active", "language")
+    search_fields = ("email", "first_name", "last_name")
+    filter_horizontal = ("groups", "user_permissions")
+    actions = ["reset_two_factor"]
 
     @staticmethod
     def scope(user):
-        return User.objects.all() if user.is_superuser else access.employees_visible_to(user)
+        return User.objects.all() if account_rules.is_administrator(user) else access.employees_visible_to(user)
+
+    @staticmethod
+    def listed_subjects(obj):
+        return obj
+
+    # ------------------------------------------------------------------ what each role may do
+    def has_add_permission(self, request):
+        return account_rules.may_add_account(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return account_rules.may_change_account(request.user, obj)
+
+    def has_reset_two_factor_permission(self, request):
+        return account_rules.may_reset_two_factor(request.user)
+
+    def get_fieldsets(self, request, obj=None):
+        shown = (
+            account_rules.add_fields(request.user)
+            if obj is None
+            else account_rules.ADMIN_CHANGE_FIELDS
+            if account_rules.is_administrator(request.user)
+            else account_rules.ADD_FIELDS
+        )
+        personal = [f for f in ("first_name", "last_name", "birth_date", "mobile", "language") if f in shown]
+        fieldsets = [(None, {"fields": ["email"]}), (_("Personal data"), {"fields": personal})]
+        if rights := [f for f in account_rules.RIGHTS_FIELDS if f in shown]:
+            fieldsets.append((_("Access"), {"fields": rights}))
+        if obj is not None:
+            fieldsets.append((_("Dates"), {"fields": ["last_login", "date_joined"]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        editable = account_rules.change_fields(request.user, obj)
+        shown = [f for _name, opts in self.get_fieldsets(request, obj) for f in opts["fields"]]
+        return [f for f in shown if f not in editable]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # Only the fields the rules give this actor are in the form: anything else that is posted is ignored.
+        return admin.ModelAdmin.get_form(self, request, obj, change=change, **kwargs)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return not lookup.startswith("password") and super().lookup_allowed(lookup, value, request)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Nobody sets another person's password (dossier.account_rules, rule 2).
+        raise Http404
+
+    # ------------------------------------------------------------------ writes go through the services
+    def save_model(self, request, obj, form, change):
+        if not change:
+            account_services.user_create_by_staff(user=obj, actor=request.user, ip=client_ip(request),
+                                                  with_rights=account_rules.is_administrator(request.user))  # fmt: skip
+            return
+        editable = account_rules.change_fields(request.user, obj)
+        changes = {
+            f: form.cleaned_data[f]
+            for f in form.changed_data
+            if f in editable and f not in ("groups", "user_permissions")
+        }
+        account_services.user_update_by_staff(user=obj, actor=request.user, changes=changes, ip=client_ip(request))
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        rights = [f for f in ("groups", "user_permissions") if f in form.changed_data]
+        if rights and account_rules.is_administrator(request.user):
+            account_services.rights_changed_by_administrator(
+                user=form.instance, actor=request.user, fields=rights, ip=client_ip(request)
+            )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
@@ -182,6 +290,28 @@ class ScopedUserAdmin(ScopedAdmin, UserAdmin):
                 services.access_log_record(actor=request.user, subject=subject,
                                            action=AccessLog.Action.VIEW_RECORD, ip=client_ip(request))  # fmt: skip
         return response
+
+    @admin.action(description=_("Reset two-factor authentication (lost phone)"), permissions=["reset_two_factor"])
+    def reset_two_factor(self, request, queryset):
+        done, refused = 0, 0
+        for user in queryset:
+            if account_rules.may_reset_two_factor(request.user, user):
+                twofactor_reset_by_staff(user=user, actor=request.user, ip=client_ip(request))
+                done += 1
+            else:
+                refused += 1
+        if done:
+            self.message_user(request, ngettext(
+                "Two-factor authentication was reset for %(count)d user; they enrol again at their next login.",
+                "Two-factor authentication was reset for %(count)d users; they enrol again at their next login.",
+                done) % {"count": done})  # fmt: skip
+        if refused:
+            self.message_user(request, ngettext(
+                "%(count)d user was not reset: their email or mobile number was changed recently, or the account "
+                "is not one you may reset.",
+                "%(count)d users were not reset: their email or mobile number was changed recently, or the "
+                "accounts are not ones you may reset.",
+                refused) % {"count": refused}, level=messages.WARNING)  # fmt: skip
 
 
 @admin.register(Employer)
@@ -196,6 +326,10 @@ class EmploymentAdmin(ScopedAdmin):
     def scope(user):
         return Employment.objects.filter(user__in=access.employees_visible_to(user))
 
+    @staticmethod
+    def listed_subjects(obj):
+        return obj.user
+
     list_display = ("user", "employer", "personnel_number", "job_title")
     list_select_related = ("user", "employer")
     search_fields = ("user__email", "user__last_name", "personnel_number")
@@ -205,6 +339,10 @@ class EmploymentAdmin(ScopedAdmin):
 @admin.register(Traject)
 class TrajectAdmin(ScopedAdmin):
     scope = access.trajects_visible_to
+
+    @staticmethod
+    def listed_subjects(obj):
+        return obj.employee
     list_display = ("employee", "kind", "start", "end", "status")
     list_filter = ("kind", "status")
     list_select_related = ("employee",)

@@ -1,9 +1,18 @@
 """The dossier app: employers, the employee's place, trajects, documents and who read them."""
 
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
 class DossierConfig(AppConfig):
+    default = True
     name = "dossier"
     verbose_name = _("Dossiers")
+
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    """django.contrib.admin with the Web Portaal (an OTP admin site that logs what staff see) as the default site."""
+
+    default = False
+    default_site = "dossier.admin_site.PortalAdminSite"

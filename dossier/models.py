@@ -206,6 +206,7 @@ class AccessLog(AppendOnlyModel):
         VIEW_DOCUMENT = "view_document", _("opened a document")
         DOWNLOAD_DOCUMENT = "download_document", _("downloaded a document")
         VIEW_RECORD = "view_record", _("viewed the record in the Web Portaal")
+        VIEW_LIST = "view_list", _("saw your name in a list in the Web Portaal")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

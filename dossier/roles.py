@@ -4,8 +4,11 @@ HR = "Werkgever HR"
 CASE_MANAGER = "Casemanager"
 MEDICAL = "Medisch (bedrijfsarts)"
 
+# Who may manage which account (and which fields of it) is dossier/account_rules.py: change_user lets a role change an
+# employee's contact data only, never rights, passwords or staff accounts.
 EMPLOYER_HR_PERMISSIONS = [
     ("accounts", "view_user"),
+    ("accounts", "change_user"),
     ("dossier", "view_employer"),
     ("dossier", "view_employment"),
     ("dossier", "view_traject"),
@@ -21,7 +24,6 @@ CASE_MANAGER_PERMISSIONS = EMPLOYER_HR_PERMISSIONS + [
     ("dossier", "change_employment"),
     ("dossier", "view_accesslog"),
     ("accounts", "add_user"),
-    ("accounts", "change_user"),
     ("accounts", "view_auditevent"),
 ]
 MEDICAL_PERMISSIONS = CASE_MANAGER_PERMISSIONS + [("dossier", "view_medical_document")]

@@ -134,13 +134,48 @@ def access_log_record(
         )
         audit.record(kind, user=subject, actor=actor, ip=ip, detail=str(document.pk))
     return AccessLog.objects.create(
-        actor=actor,
-        actor_name=(actor.get_full_name() or actor.email)[:300],
-        actor_role=_role_of(actor),
-        actor_employer=employment.employer.name if employment is not None else "",
+        **_actor_columns(actor, employment),
         subject=subject,
         document=document,
         document_title=document.title[:200] if document is not None else "",
         action=action,
         ip=ip or None,
     )
+
+
+def _actor_columns(actor, employment) -> dict:
+    return {
+        "actor": actor,
+        "actor_name": (actor.get_full_name() or actor.email)[:300],
+        "actor_role": _role_of(actor),
+        "actor_employer": employment.employer.name if employment is not None else "",
+    }
+
+
+def access_log_record_listed(*, actor, ip: str | None, subjects=(), documents=()) -> None:
+    """A Web Portaal list or autocomplete showed these employees (and document titles): one row each.
+
+    Seeing that a person has a dossier at the provider is already health-related (AVG art. 9), so a list is an
+    access like opening the record; staff accounts shown to an administrator are not dossiers and are skipped.
+    """
+    rows = [(d.employee, d) for d in documents] + [(s, None) for s in subjects if not s.is_staff]
+    if not rows:
+        return
+    employment = Employment.objects.select_related("employer").filter(user=actor).first()
+    columns = _actor_columns(actor, employment)
+    AccessLog.objects.bulk_create(
+        AccessLog(
+            **columns,
+            subject=subject,
+            document=document,
+            document_title=document.title[:200] if document is not None else "",
+            action=AccessLog.Action.VIEW_LIST,
+            ip=ip or None,
+        )
+        for subject, document in rows
+    )
+
+
+def access_refused_record(*, actor, ip: str | None, document_id) -> None:
+    """A request for a document outside the requester's scope (NEN 7513: an attempted access counts)."""
+    audit.record(audit.Kind.DOCUMENT_DENIED, actor=actor, ip=ip, detail=f"document {document_id}")

@@ -62,6 +62,7 @@ class DocumentView(DossierView):
         try:
             document = selectors.own_document(user=request.user, pk=pk)
         except Document.DoesNotExist as exc:
+            services.access_refused_record(actor=request.user, ip=client_ip(request), document_id=pk)
             raise Http404 from exc
         download = request.GET.get("download") == "1"
         services.access_log_record(

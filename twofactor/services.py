@@ -149,20 +149,28 @@ ENROL_LIMIT = (5, 300)  # wrong codes while confirming a new device, per user
 REAUTH_LIMIT = (5, 900)  # re-authentication attempts (password and code), per user
 
 
-def enrol_attempt_allowed(*, user) -> throttling.Verdict:
+def enrol_attempt_allowed(*, user, ip: str | None = None) -> throttling.Verdict:
     """Wrong codes while confirming a new device count too."""
-    return throttling.hit("enrol", str(user.pk), limit=ENROL_LIMIT[0], period=ENROL_LIMIT[1], fail_open=True)
+    verdict = throttling.hit("enrol", str(user.pk), limit=ENROL_LIMIT[0], period=ENROL_LIMIT[1], fail_open=True)
+    if not verdict.allowed:
+        audit.record(audit.Kind.LIMIT_REACHED, user=user, ip=ip, detail="second factor: enrolment")
+    return verdict
 
 
-def reauth_attempt_allowed(*, user) -> throttling.Verdict:
+def reauth_attempt_allowed(*, user, ip: str | None = None) -> throttling.Verdict:
     """A stolen session cannot guess the password on the re-authentication page."""
-    return throttling.hit(
+    verdict = throttling.hit(
         "reauth", str(user.pk), limit=REAUTH_LIMIT[0], period=REAUTH_LIMIT[1], fail_open=True
     )
+    if not verdict.allowed:
+        audit.record(audit.Kind.LIMIT_REACHED, user=user, ip=ip, detail="second factor: re-authentication")
+    return verdict
 
 
 @transaction.atomic
-def totp_enrol_confirm(*, user, secret: str, token: str) -> tuple[TOTPDevice, list[str]] | None:
+def totp_enrol_confirm(
+    *, user, secret: str, token: str, ip: str | None = None
+) -> tuple[TOTPDevice, list[str]] | None:
     """Confirm the app when the code matches the pending secret (±1 step); the code is spent at once."""
     _lock_user(user)  # a double click confirms once, not twice with two sets of recovery codes
     token = "".join(str(token).split())
@@ -182,25 +190,25 @@ def totp_enrol_confirm(*, user, secret: str, token: str) -> tuple[TOTPDevice, li
         last_t=int(now // 30) + matched_t,  # this very code cannot be replayed at the next login
     )
     device.save()
-    return device, _enrolment_complete(user=user, device=device)
+    return device, _enrolment_complete(user=user, device=device, ip=ip)
 
 
 @transaction.atomic
-def sms_enrol_confirm(*, user, token: str) -> tuple[SMSDevice, list[str]] | None:
+def sms_enrol_confirm(*, user, token: str, ip: str | None = None) -> tuple[SMSDevice, list[str]] | None:
     _lock_user(user)
     device = SMSDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-pk").first()
     if device is None or not device.verify_token("".join(str(token).split())):
         return None
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    return device, _enrolment_complete(user=user, device=device)
+    return device, _enrolment_complete(user=user, device=device, ip=ip)
 
 
 def _lock_user(user) -> None:
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
 
 
-def _enrolment_complete(*, user, device) -> list[str]:
+def _enrolment_complete(*, user, device, ip: str | None) -> list[str]:
     """Only now is the old method removed; new recovery codes replace the old ones; the user is told by mail."""
     old_apps = TOTPDevice.objects.filter(user=user)
     old_sms = SMSDevice.objects.filter(user=user)
@@ -212,7 +220,7 @@ def _enrolment_complete(*, user, device) -> list[str]:
     old_apps.delete()
     old_sms.delete()
     codes = recovery_codes_replace(user=user)
-    audit.record(audit.Kind.OTP_RESET if had_device else audit.Kind.OTP_ENROLLED, user=user,
+    audit.record(audit.Kind.OTP_RESET if had_device else audit.Kind.OTP_ENROLLED, user=user, ip=ip,
                  detail=selectors.method_of(device) or "")  # fmt: skip
     _notify(
         user=user,
@@ -242,7 +250,7 @@ def recovery_codes_replace(*, user, notify: bool = False) -> list[str]:
 
 # ----------------------------------------------------------------------------------------------- verification
 @transaction.atomic
-def device_verify(*, user, token: str, primary=None) -> VerifyResult:
+def device_verify(*, user, token: str, ip: str | None = None, primary=None) -> VerifyResult:
     """Check a code against the user's method, else against the recovery codes (a match there is spent).
 
     Devices are locked for the check, so two parallel requests cannot both spend one code. A throttled device
@@ -267,19 +275,23 @@ def device_verify(*, user, token: str, primary=None) -> VerifyResult:
     device = type(device).objects.select_for_update().get(pk=device.pk)
     allowed, info = device.verify_is_allowed()
     if not allowed:
-        audit.record(audit.Kind.LIMIT_REACHED, user=user, detail="second factor")
+        audit.record(audit.Kind.LIMIT_REACHED, user=user, ip=ip, detail="second factor")
         return VerifyResult(device=None, locked_until=(info or {}).get("locked_until"))
     if device.verify_token(token):
-        audit.record(audit.Kind.OTP_SUCCESS, user=user, detail=selectors.method_of(device) or "recovery code")
+        audit.record(audit.Kind.OTP_SUCCESS, user=user, ip=ip, detail=selectors.method_of(device) or "recovery code")
         return VerifyResult(device=device)
-    audit.record(audit.Kind.OTP_FAILURE, user=user, detail=selectors.method_of(device) or "recovery code")
+    audit.record(audit.Kind.OTP_FAILURE, user=user, ip=ip, detail=selectors.method_of(device) or "recovery code")
     return VerifyResult(device=None)
 
 
 # ----------------------------------------------------------------------------------------------- reset
 @transaction.atomic
-def twofactor_reset_by_staff(*, user, actor) -> None:
-    """For a lost phone without recovery codes: remove every device; the user enrols again at the next login."""
+def twofactor_reset_by_staff(*, user, actor, ip: str | None = None) -> None:
+    """For a lost phone without recovery codes: remove every device; the user enrols again at the next login.
+
+    The password is never touched and the user is mailed at once (not when the worker comes round), so a reset
+    cannot quietly become a way into someone else's dossier. Who may call it: dossier/account_rules.py.
+    """
     TOTPDevice.objects.filter(user=user).delete()
     SMSDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
@@ -291,11 +303,11 @@ def twofactor_reset_by_staff(*, user, actor) -> None:
         single_object=True,
     )
     user_sessions_end(user=user)
-    audit.record(audit.Kind.STAFF_OTP_RESET, user=user, actor=actor)
-    _notify(user=user, template="twofactor/email/reset_by_staff", method=None)
+    audit.record(audit.Kind.STAFF_OTP_RESET, user=user, actor=actor, ip=ip)
+    _notify(user=user, template="twofactor/email/reset_by_staff", method=None, send_now=True)
 
 
-def _notify(*, user, template: str, method: str | None) -> None:
+def _notify(*, user, template: str, method: str | None, send_now: bool = False) -> None:
     mail_enqueue(
         to=user.email,
         template=template,
@@ -305,4 +317,5 @@ def _notify(*, user, template: str, method: str | None) -> None:
             "link": site_url(reverse("twofactor:settings")),
         },
         language=user.language,
+        send_now=send_now,
     )

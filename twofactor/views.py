@@ -21,6 +21,7 @@ from django.views.generic import FormView, TemplateView
 from django_otp import login as otp_login
 
 from accounts.services import user_sessions_end
+from accounts.throttling import client_ip
 from twofactor import otp, selectors, services
 from twofactor.forms import MethodForm, PhoneForm, ReauthForm, TokenForm, VerifyForm
 from twofactor.gateways import SMSDeliveryError
@@ -131,9 +132,11 @@ class SetupSMSView(EnrolView, TemplateView):
             return redirect("twofactor:setup-sms")
         form = TokenForm(request.POST)
         if form.is_valid():
-            if not services.enrol_attempt_allowed(user=request.user).allowed:
+            if not services.enrol_attempt_allowed(user=request.user, ip=client_ip(request)).allowed:
                 form.add_error("token", _("Too many wrong codes. Wait a few minutes and try again."))
-            elif result := services.sms_enrol_confirm(user=request.user, token=form.cleaned_data["token"]):
+            elif result := services.sms_enrol_confirm(
+                user=request.user, token=form.cleaned_data["token"], ip=client_ip(request)
+            ):
                 return self.enrolled(*result)
             else:
                 form.add_error(
@@ -163,12 +166,13 @@ class SetupAppView(EnrolView, FormView):
         return super().get_context_data(**kwargs)
 
     def form_valid(self, form):
-        if not services.enrol_attempt_allowed(user=self.request.user).allowed:
+        if not services.enrol_attempt_allowed(user=self.request.user, ip=client_ip(self.request)).allowed:
             form.add_error("token", _("Too many wrong codes. Wait a few minutes and try again."))
             return self.form_invalid(form)
         result = services.totp_enrol_confirm(
-            user=self.request.user, secret=self.secret(), token=form.cleaned_data["token"]
-        )
+            user=self.request.user, secret=self.secret(), token=form.cleaned_data["token"],
+            ip=client_ip(self.request),
+        )  # fmt: skip
         if result is None:
             form.add_error("token", _("This code is not correct. Enter the 6 digits your app shows now."))
             return self.form_invalid(form)
@@ -258,8 +262,9 @@ class VerifyView(TwoFactorView, FormView):
 
     def form_valid(self, form):
         result = services.device_verify(
-            user=self.request.user, token=form.cleaned_data["token"], primary=self.device
-        )
+            user=self.request.user, token=form.cleaned_data["token"], primary=self.device,
+            ip=client_ip(self.request),
+        )  # fmt: skip
         if result.ok:
             return redirect(_finish_verification(self.request, result.device))
         if result.locked_until:
@@ -342,7 +347,7 @@ class ReauthView(VerifiedView, FormView):
                         + _("Try again in a moment, or use a recovery code."),
                     )
             return redirect(request.get_full_path())
-        if not services.reauth_attempt_allowed(user=request.user).allowed:
+        if not services.reauth_attempt_allowed(user=request.user, ip=client_ip(request)).allowed:
             form = self.get_form()
             form.is_valid()
             form.add_error(None, _("Too many attempts. For your safety, wait 15 minutes and try again."))
@@ -350,7 +355,9 @@ class ReauthView(VerifiedView, FormView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
-        result = services.device_verify(user=self.request.user, token=form.cleaned_data["token"])
+        result = services.device_verify(
+            user=self.request.user, token=form.cleaned_data["token"], ip=client_ip(self.request)
+        )
         if not result.ok:
             form.add_error(
                 "token", _("This code is not correct. Check it and try again, or use a recovery code.")

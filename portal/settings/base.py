@@ -44,7 +44,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ------------------------------------------------------------------------------------------------ apps
 DJANGO_APPS = [
-    "twofactor.apps.PortalAdminConfig",  # django.contrib.admin on the OTP admin site
+    "dossier.apps.PortalAdminConfig",  # django.contrib.admin as the Web Portaal (an OTP admin site)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,6 +66,12 @@ LOCAL_APPS = [
     "dossier",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+if DEBUG:
+    # runserver's own static handler answers 500 to "/static/%2e%2e/..."; WhiteNoise, which serves the static files
+    # in production, serves them in development too (from the finders, reloaded on change) and answers 404.
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("django.contrib.staticfiles"), "whitenoise.runserver_nostatic")
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -325,6 +331,10 @@ DOSSIER_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024
 # "": Django streams the file; "nginx": X-Accel-Redirect to DOSSIER_ACCEL_PREFIX; "sendfile": X-Sendfile.
 DOSSIER_SENDFILE = env_str("DOCUMENT_SENDFILE", "")
 DOSSIER_ACCEL_PREFIX = env_str("DOCUMENT_ACCEL_PREFIX", "/protected-documents/")
+
+# After staff change an employee's email or mobile, nobody may reset that employee's second factor for this long
+# (dossier/account_rules.py): the mail to the old address must reach the employee before a takeover could.
+STAFF_CONTACT_CHANGE_COOLDOWN = env_int("STAFF_CONTACT_CHANGE_COOLDOWN", 7 * 24 * 3600)
 
 # Audit events and access log: kept at least two years (NEN 7513); `manage.py prune_audit` removes older rows.
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)

@@ -104,3 +104,50 @@ def test_prune_keeps_two_years_and_removes_what_is_older(world, settings):
     assert not AuditEvent.objects.filter(pk=old.pk).exists()
     assert AuditEvent.objects.filter(pk=recent.pk).exists()
     assert not AccessLog.objects.filter(pk=log.pk).exists()
+
+
+def test_every_second_factor_event_records_the_client_ip(client, login, user, password):
+    """Enrolment, failure, throttling, success and re-authentication limits: each row carries the address."""
+    import re as _re
+
+    import pyotp
+
+    from twofactor.services import REAUTH_LIMIT
+
+    login(user)
+    page = client.get("/twofactor/setup/app/").content.decode()
+    secret = _re.search(r"[A-Z2-7]{4}(?: [A-Z2-7]{4}){7}", page).group(0).replace(" ", "")
+    client.post("/twofactor/setup/app/", {"token": pyotp.TOTP(secret).now()})
+    client.post("/twofactor/recovery-codes/")
+    client.post("/accounts/logout/")
+    login(user)
+    client.post("/twofactor/verify/", {"token": "000000"}, REMOTE_ADDR="127.0.0.1")  # failure
+    client.post("/twofactor/verify/", {"token": "111111"})  # throttled (one failure slows the device)
+    for _ in range(REAUTH_LIMIT[0] + 1):
+        client.post("/account/settings/reauth/", {"password": "fout", "token": "000000"})
+    kinds = {}
+    for event in AuditEvent.objects.filter(user=user).exclude(kind__in=["login_success", "logout"]):
+        kinds.setdefault(event.kind, set()).add(event.ip)
+    assert kinds.get("otp_enrolled") == {"127.0.0.1"}
+    assert kinds.get("otp_failure") == {"127.0.0.1"}
+    assert kinds.get("limit_reached") == {"127.0.0.1"}
+    assert None not in set().union(*kinds.values()), kinds
+
+
+def test_a_reset_of_ones_own_method_records_the_ip(verified_client, enrolled_user, password):
+    from tests.conftest import totp_code
+
+    verified_client.post("/account/settings/reauth/?next=/account/settings/reset/",
+                         {"password": password, "token": enrolled_user.recovery_codes[0]})  # fmt: skip
+    verified_client.post("/account/settings/reset/")
+    page = verified_client.get("/twofactor/setup/app/").content.decode()
+    assert totp_code()
+    import re as _re
+
+    import pyotp
+
+    secret = _re.search(r"[A-Z2-7]{4}(?: [A-Z2-7]{4}){7}", page).group(0).replace(" ", "")
+    verified_client.post("/twofactor/setup/app/", {"token": pyotp.TOTP(secret).now()})
+    event = AuditEvent.objects.get(kind="otp_reset", user=enrolled_user)
+    assert event.ip == "127.0.0.1"
+    assert AuditEvent.objects.filter(kind="otp_success", user=enrolled_user).exclude(ip="127.0.0.1").count() == 0

@@ -1,0 +1,96 @@
+"""Who may manage which accounts in the Web Portaal: one module, used by every admin form, action and URL.
+
+Rules (least privilege; what each role may *see* is dossier/access.py):
+
+1. Rights are for provider administrators only (active superusers): creating or changing a staff account, and
+   setting `is_staff`, `is_superuser`, `is_active`, groups or individual permissions. For every other role these
+   fields are absent from the forms (so a posted value is ignored) and staff accounts do not exist.
+2. Nobody sets another person's password, in any role: there is no password field or form for someone else.
+   A user sets their own password (reset by birth date + email, or Mijn Instellingen).
+3. Contact data of an employee (name, email, mobile, language) may be changed by staff holding
+   `accounts.change_user` for an employee they can see. The birth date (part of the reset check) is given once,
+   when the account is made; only an administrator changes it later.
+4. An employee account may be made by staff holding `accounts.add_user`; it has no password until the employee
+   sets one, and it is never a staff account.
+5. The "reset two-factor" action (lost phone) is for provider staff (case managers, medical staff,
+   administrators), never for the employer's HR: the employer must not control how an employee gets into a
+   medical file. It never touches the password, and it is refused for CONTACT_CHANGE_COOLDOWN after a change of
+   the employee's email or mobile by staff, so changing the address and resetting the factor cannot be chained
+   into a takeover while the mail about the change to the old address is still on its way.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from accounts.models import AuditEvent
+from dossier import access
+
+CONTACT_FIELDS = ("first_name", "last_name", "email", "mobile", "language")
+ADD_FIELDS = ("email", "first_name", "last_name", "birth_date", "mobile", "language")
+RIGHTS_FIELDS = ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")
+ADMIN_CHANGE_FIELDS = ("email", "first_name", "last_name", "birth_date", "mobile", "language", *RIGHTS_FIELDS)
+
+
+def contact_change_cooldown() -> timedelta:
+    return timedelta(seconds=settings.STAFF_CONTACT_CHANGE_COOLDOWN)
+
+
+def is_administrator(actor) -> bool:
+    """A provider administrator: the only role that manages rights and staff accounts."""
+    return bool(actor.is_authenticated and actor.is_active and actor.is_staff and actor.is_superuser)
+
+
+def may_add_account(actor) -> bool:
+    return is_administrator(actor) or bool(
+        actor.is_authenticated and actor.is_active and actor.is_staff and actor.has_perm("accounts.add_user")
+    )
+
+
+def may_change_account(actor, subject) -> bool:
+    """Administrators change any account; other staff only employees in their scope, with the change right."""
+    if is_administrator(actor):
+        return True
+    if subject is None:  # the list: whether the role changes accounts at all
+        return bool(actor.is_active and actor.is_staff and actor.has_perm("accounts.change_user"))
+    return (
+        actor.is_active
+        and actor.is_staff
+        and not subject.is_staff
+        and not subject.is_superuser
+        and actor.has_perm("accounts.change_user")
+        and access.employees_visible_to(actor).filter(pk=subject.pk).exists()
+    )
+
+
+def add_fields(actor) -> tuple[str, ...]:
+    """The fields of the "add user" form: rights only for administrators; never a password."""
+    return ADD_FIELDS + (RIGHTS_FIELDS if is_administrator(actor) else ())
+
+
+def change_fields(actor, subject) -> tuple[str, ...]:
+    """The fields this actor may change on this account (nothing when the account is outside the rules)."""
+    if is_administrator(actor):
+        return ADMIN_CHANGE_FIELDS
+    return CONTACT_FIELDS if may_change_account(actor, subject) else ()
+
+
+def may_reset_two_factor(actor, subject=None) -> bool:
+    """Provider staff for employees they can see (administrators for anyone); never employer HR, never oneself."""
+    provider_staff = is_administrator(actor) or access.sees_all_employers(actor)
+    if subject is None or not provider_staff:
+        return provider_staff
+    if subject.pk == actor.pk:
+        return False
+    if (subject.is_staff or subject.is_superuser) and not is_administrator(actor):
+        return False
+    return not contact_recently_changed(subject)
+
+
+def contact_recently_changed(subject) -> bool:
+    """Did staff change this account's email or mobile within the cool-down?"""
+    since = timezone.now() - contact_change_cooldown()
+    return AuditEvent.objects.filter(
+        kind=AuditEvent.Kind.CONTACT_CHANGED, user_id=subject.pk, actor__isnull=False, at__gte=since
+    ).exists()

@@ -1,0 +1,53 @@
+"""The Web Portaal (Django admin) as django-otp's OTP admin site: staff need a verified session too.
+
+Its login goes through the portal's own two steps, so staff enrol and verify like everyone else. The staff member's
+own password is changed on the portal's own page (mail, audit event, other sessions ended), never by the admin's
+form. Autocomplete answers that name employees are written to the access log like the lists are.
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_otp.admin import OTPAdminSite
+
+from accounts.redirects import safe_next
+from accounts.throttling import client_ip
+from dossier import services
+
+
+class LoggedAutocompleteJsonView(AutocompleteJsonView):
+    """Employees named in an autocomplete answer are written to the access log (one row each)."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        people = [obj for obj in context["object_list"] if isinstance(obj, get_user_model())]
+        services.access_log_record_listed(actor=self.request.user, subjects=people, ip=client_ip(self.request))
+        return context
+
+
+class PortalAdminSite(OTPAdminSite):
+    site_header = _("Web Portaal")
+    site_title = _("Web Portaal")
+    index_title = _("Web Portaal")
+
+    def login(self, request, extra_context=None):
+        if request.user.is_authenticated and request.user.is_verified() and not request.user.is_staff:
+            # An employee: the Web Portaal is not for them (and sending them to login again would loop).
+            raise PermissionDenied
+        target = safe_next(request.GET.get("next")) or reverse("admin:index")
+        return redirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
+
+    def password_change(self, request, extra_context=None):
+        """One way to change one's own password: the portal's page (mail, audit, other sessions ended)."""
+        return redirect("accounts:password-change")
+
+    def password_change_done(self, request, extra_context=None):
+        return redirect("admin:index")
+
+    def autocomplete_view(self, request):
+        return LoggedAutocompleteJsonView.as_view(admin_site=self)(request)

@@ -1,0 +1,210 @@
+"""The insider's side of dossier/account_rules.py and dossier/access.py, as one table.
+
+Every role (employee, Werkgever HR, Casemanager, Medisch, superuser) tries every sensitive Web Portaal path with GET
+and POST. Each row states the status code and what may have changed in the database afterwards; the database is
+compared field by field before and after, so "nothing changed" is read, not assumed.
+"""
+
+import base64
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core import mail
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import User
+from dossier.models import Document
+from tests.conftest import TOTP_SECRET
+from tests.factories import UserFactory, document_for
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("employee", "hr", "case_manager", "medical", "superuser")
+NEW_EMAIL = "nieuw.account@example.nl"
+
+
+@pytest.fixture
+def superuser(world):
+    user = UserFactory(email="beheer@arbo.nl", is_staff=True, is_superuser=True)
+    TOTPDevice.objects.create(user=user, name="app", key=base64.b32decode(TOTP_SECRET).hex(), confirmed=True)
+    return user
+
+
+@pytest.fixture
+def actors(world, superuser):
+    return {
+        "employee": world.a,
+        "hr": world.hr_x,
+        "case_manager": world.case_manager,
+        "medical": world.medical,
+        "superuser": superuser,
+    }
+
+
+@pytest.fixture
+def docs(world):
+    return {
+        "other_employer": document_for(world.c, title="Plan Cor"),
+        "medical": document_for(world.a, title="Medisch advies Anna", medical=True),
+    }
+
+
+def snapshot() -> dict:
+    """Everything an escalation or takeover would change."""
+    users = {
+        u.pk: {
+            "email": u.email,
+            "first_name": u.first_name,
+            "is_staff": u.is_staff,
+            "is_superuser": u.is_superuser,
+            "is_active": u.is_active,
+            "password": u.password,
+            "groups": tuple(sorted(u.groups.values_list("name", flat=True))),
+            "perms": tuple(sorted(u.user_permissions.values_list("codename", flat=True))),
+            "devices": TOTPDevice.objects.filter(user=u).count() + StaticDevice.objects.filter(user=u).count(),
+        }
+        for u in User.objects.all()
+    }
+    groups = {g.name: tuple(sorted(g.permissions.values_list("codename", flat=True))) for g in Group.objects.all()}
+    documents = {str(d.pk): (d.title, d.is_medical, d.employee_id) for d in Document.objects.all()}
+    return {"users": users, "groups": groups, "documents": documents}
+
+
+def _user_post(world, group_id, perm_id, **extra):
+    return {
+        "email": world.b.email,
+        "first_name": "Bertus",
+        "last_name": world.b.last_name,
+        "birth_date": "01-01-1970",
+        "mobile": "+31612345678",
+        "language": "nl",
+        "is_active": "on",
+        "is_staff": "on",
+        "is_superuser": "on",
+        "groups": [group_id],
+        "user_permissions": [perm_id],
+        "password": "ik-kies-zelf-een-wachtwoord",
+        "password1": "ik-kies-zelf-een-wachtwoord",
+        "password2": "ik-kies-zelf-een-wachtwoord",
+        "usable_password": "true",
+        **extra,
+    }
+
+
+# path id -> (url, POST data) built from the world
+def _paths(world, docs):
+    cm_group = Group.objects.get(name="Casemanager").pk
+    perm = Permission.objects.get(codename="view_medical_document").pk
+    return {
+        "user_add": ("/admin/accounts/user/add/", _user_post(world, cm_group, perm, email=NEW_EMAIL)),
+        "user_change": (f"/admin/accounts/user/{world.b.pk}/change/", _user_post(world, cm_group, perm)),
+        "staff_change": (f"/admin/accounts/user/{world.hr_y.pk}/change/",
+                         {**_user_post(world, cm_group, perm), "email": world.hr_y.email}),  # fmt: skip
+        "password_form": (f"/admin/accounts/user/{world.b.pk}/password/",
+                          {"password1": "overgenomen-wachtwoord-1", "password2": "overgenomen-wachtwoord-1",
+                           "usable_password": "true"}),  # fmt: skip
+        "reset_2fa": ("/admin/accounts/user/", {"action": "reset_two_factor", "_selected_action": [world.b.pk]}),
+        "doc_other_change": (f"/admin/dossier/document/{docs['other_employer'].pk}/change/",
+                             {"title": "Gewijzigd", "category": "overig"}),  # fmt: skip
+        "doc_other_download": (f"/admin/dossier/document/{docs['other_employer'].pk}/download/", {}),
+        "doc_medical_change": (f"/admin/dossier/document/{docs['medical'].pk}/change/",
+                               {"title": "Gewijzigd", "category": "overig", "is_medical": ""}),  # fmt: skip
+        "doc_medical_download": (f"/admin/dossier/document/{docs['medical'].pk}/download/", {}),
+        "access_log": ("/admin/dossier/accesslog/", {}),
+        "audit_events": ("/admin/accounts/auditevent/", {}),
+        "group_add": ("/admin/auth/group/add/", {"name": "Alles", "permissions": [perm]}),
+        "group_change": (f"/admin/auth/group/{cm_group}/change/", {"name": "Casemanager", "permissions": [perm]}),
+    }
+
+
+# The expected outcome per path and role: (GET status, POST status, effect of the POST).
+# 302L: the employee is sent to the Web Portaal's login (which refuses employees); effects are checked below.
+E = "302L"
+MATRIX = {
+    "user_add":          {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (200, 302, "created_plain"),
+                          "medical": (200, 302, "created_plain"), "superuser": (200, 302, "created_staff")},
+    "user_change":       {"employee": (E, E, None), "hr": (200, 302, "contact"), "case_manager": (200, 302, "contact"),
+                          "medical": (200, 302, "contact"), "superuser": (200, 302, "rights")},
+    "staff_change":      {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (404, 404, None),
+                          "medical": (404, 404, None), "superuser": (200, 302, "staff_rights")},
+    "password_form":     {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (404, 404, None),
+                          "medical": (404, 404, None), "superuser": (404, 404, None)},
+    "reset_2fa":         {"employee": (E, E, None), "hr": (200, 200, None), "case_manager": (200, 302, "reset"),
+                          "medical": (200, 302, "reset"), "superuser": (200, 302, "reset")},
+    "doc_other_change":  {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (200, 302, "doc_title"),
+                          "medical": (200, 302, "doc_title"), "superuser": (200, 302, "doc_title")},
+    "doc_other_download": {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (200, 200, None),
+                           "medical": (200, 200, None), "superuser": (200, 200, None)},
+    "doc_medical_change": {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (404, 404, None),
+                           "medical": (200, 302, "medical_unflagged"), "superuser": (200, 302, "medical_unflagged")},
+    "doc_medical_download": {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (404, 404, None),
+                             "medical": (200, 200, None), "superuser": (200, 200, None)},
+    "access_log":        {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (200, 200, None),
+                          "medical": (200, 200, None), "superuser": (200, 200, None)},
+    "audit_events":      {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (200, 200, None),
+                          "medical": (200, 200, None), "superuser": (200, 200, None)},
+    "group_add":         {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (403, 403, None),
+                          "medical": (403, 403, None), "superuser": (200, 302, "group_added")},
+    "group_change":      {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (403, 403, None),
+                          "medical": (403, 403, None), "superuser": (200, 302, "group_changed")},
+}  # fmt: skip
+
+
+def _expect_effect(effect, before, after, world, docs):
+    """Apply the one allowed change to `before`; the result must equal `after` exactly."""
+    b, users = world.b.pk, before["users"]
+    if effect == "contact":
+        users[b]["first_name"] = "Bertus"
+    elif effect in ("rights", "staff_rights"):
+        target = b if effect == "rights" else world.hr_y.pk
+        users[target].update(first_name="Bertus", is_staff=True, is_superuser=True, groups=("Casemanager",),
+                             perms=("view_medical_document",))  # fmt: skip
+    elif effect == "reset":
+        users[b]["devices"] = 0
+    elif effect in ("created_plain", "created_staff"):
+        new = User.objects.get(email=NEW_EMAIL)
+        assert not new.has_usable_password(), "staff set a password for someone else"
+        staff = effect == "created_staff"
+        users[new.pk] = {
+            "email": NEW_EMAIL, "first_name": "Bertus", "is_staff": staff, "is_superuser": staff, "is_active": True,
+            "password": new.password, "groups": ("Casemanager",) if staff else (),
+            "perms": ("view_medical_document",) if staff else (), "devices": 0,
+        }  # fmt: skip
+    elif effect == "doc_title":
+        pk = str(docs["other_employer"].pk)
+        before["documents"][pk] = ("Gewijzigd", False, world.c.pk)
+    elif effect == "medical_unflagged":  # medical staff decide the flag; the POST leaves it unticked
+        pk = str(docs["medical"].pk)
+        before["documents"][pk] = ("Gewijzigd", False, world.a.pk)
+    elif effect == "group_added":
+        before["groups"]["Alles"] = ("view_medical_document",)
+    elif effect == "group_changed":
+        before["groups"]["Casemanager"] = ("view_medical_document",)
+    else:
+        assert effect is None, effect
+    assert after == before
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("path_id", list(MATRIX))
+def test_permission_matrix(world, docs, actors, client_for, path_id, role, method):
+    url, data = _paths(world, docs)[path_id]
+    get_status, post_status, effect = MATRIX[path_id][role]
+    expected = get_status if method == "GET" else post_status
+    client = client_for(actors[role])
+    mail.outbox.clear()
+    before = snapshot()
+
+    response = client.get(url) if method == "GET" else client.post(url, data)
+
+    if expected == E:
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), response
+    else:
+        assert response.status_code == expected, (response.status_code, response.content[:300])
+    _expect_effect(effect if method == "POST" else None, before, snapshot(), world, docs)
+
+
+def test_the_matrix_covers_every_role_on_every_path():
+    assert all(set(row) == set(ROLES) for row in MATRIX.values())
