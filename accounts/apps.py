@@ -9,6 +9,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from accounts import captcha
+        from accounts import captcha, events  # noqa: F401 - registers the audit event kinds
 
         captcha.install_local_verification()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 
-from accounts import throttling
+from core import throttling
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,6 @@
 
 import datetime
 import time
-from urllib.parse import urljoin
 
 from django.conf import settings
 from django.contrib.auth import login as auth_login
@@ -12,19 +11,18 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from accounts import audit, lockout, selectors, throttling
+from accounts import lockout, selectors
 from accounts.conf import app_settings
-from accounts.mailer import mail_enqueue
+from accounts.events import Event
 from accounts.models import Session, User, UserManager
 from accounts.tokens import password_reset_tokens
+from core import audit, throttling
+from core.links import site_url
+from core.mailer import mail_enqueue
 
 # When the password step succeeded; the second step (twofactor) must follow within its time limit.
 SESSION_PASSWORD_AT = "accounts.password_at"
 
-
-def site_url(path: str) -> str:
-    """An absolute link for an email, always on SITE_URL (never on the request's Host header)."""
-    return urljoin(settings.SITE_URL + "/", path.lstrip("/"))
 
 
 def supported_language(code: str | None) -> str | None:
@@ -41,7 +39,7 @@ def user_login(*, request, user: User, chosen_language: str | None) -> None:
     auth_login(request, user, backend="accounts.backends.EmailBackend")
     request.session[SESSION_PASSWORD_AT] = time.time()
     lockout.record_success(email=user.email, ip=throttling.client_ip(request))
-    audit.record(audit.Kind.LOGIN_SUCCESS, user=user, ip=throttling.client_ip(request))
+    audit.record(Event.LOGIN_SUCCESS, user=user, ip=throttling.client_ip(request))
     if supported_language(chosen_language) and chosen_language != user.language:
         user.language = chosen_language
         user.save(update_fields=["language"])
@@ -49,9 +47,9 @@ def user_login(*, request, user: User, chosen_language: str | None) -> None:
 
 def login_failed(*, email: str, ip: str) -> None:
     """Count a failed login against the account and the address; at the first wait, tell the account's owner."""
-    audit.record(audit.Kind.LOGIN_FAILURE, email=email, ip=ip)
+    audit.record(Event.LOGIN_FAILURE, email=email, ip=ip)
     if lockout.record_failure(email=email):
-        audit.record(audit.Kind.LIMIT_REACHED, email=email, ip=ip, detail="login: account slowed down")
+        audit.record(Event.LIMIT_REACHED, email=email, ip=ip, detail="login: account slowed down")
         user = User.objects.filter(email=email.strip().lower(), is_active=True).first()
         if user is not None:
             mail_enqueue(
@@ -63,11 +61,11 @@ def login_failed(*, email: str, ip: str) -> None:
 
 
 def user_logged_out(*, user: User, ip: str) -> None:
-    audit.record(audit.Kind.LOGOUT, user=user, ip=ip)
+    audit.record(Event.LOGOUT, user=user, ip=ip)
 
 
 def login_limited(*, email: str, ip: str) -> None:
-    audit.record(audit.Kind.LIMIT_REACHED, email=email, ip=ip, detail="login")
+    audit.record(Event.LIMIT_REACHED, email=email, ip=ip, detail="login")
 
 
 def user_set_language(*, user: User, language: str) -> None:
@@ -104,7 +102,7 @@ def password_reset_request(*, email: str, birth_date: datetime.date) -> None:
     """
     user = selectors.user_for_password_reset(email=email, birth_date=birth_date)
     audit.record(
-        audit.Kind.PASSWORD_RESET_REQUESTED, user=user, email=email, detail="" if user else "no match"
+        Event.PASSWORD_RESET_REQUESTED, user=user, email=email, detail="" if user else "no match"
     )
     if user is None:
         return
@@ -125,7 +123,7 @@ def password_reset_complete(*, user: User, password: str) -> None:
     user.set_password(password)
     user.save(update_fields=["password"])
     user_sessions_end(user=user)
-    audit.record(audit.Kind.PASSWORD_RESET_COMPLETED, user=user)
+    audit.record(Event.PASSWORD_RESET_COMPLETED, user=user)
     mail_enqueue(
         to=user.email,
         template="accounts/email/password_changed",
@@ -141,7 +139,7 @@ def password_change(*, request, user: User, password: str) -> None:
     user.save(update_fields=["password"])
     update_session_auth_hash(request, user)
     user_sessions_end(user=user, keep_session_key=request.session.session_key)
-    audit.record(audit.Kind.PASSWORD_CHANGED, user=user, ip=throttling.client_ip(request))
+    audit.record(Event.PASSWORD_CHANGED, user=user, ip=throttling.client_ip(request))
     mail_enqueue(
         to=user.email,
         template="accounts/email/password_changed",
@@ -165,7 +163,7 @@ def user_create_by_staff(*, user: User, actor: User, ip: str | None, with_rights
         user.is_active = True
     user.set_unusable_password()
     user.save()
-    audit.record(audit.Kind.ACCOUNT_CREATED, user=user, actor=actor, ip=ip,
+    audit.record(Event.ACCOUNT_CREATED, user=user, actor=actor, ip=ip,
                  detail="staff account" if user.is_staff else "")  # fmt: skip
     return user
 
@@ -193,11 +191,11 @@ def user_update_by_staff(*, user: User, actor: User, changes: dict, ip: str | No
     contact = [field for field in changed if field in CONTACT_FIELDS]
     rights = [field for field in changed if field in RIGHTS_FIELDS]
     kind = (
-        audit.Kind.CONTACT_CHANGED
+        Event.CONTACT_CHANGED
         if contact
-        else audit.Kind.RIGHTS_CHANGED
+        else Event.RIGHTS_CHANGED
         if rights
-        else audit.Kind.ACCOUNT_CHANGED
+        else Event.ACCOUNT_CHANGED
     )
     audit.record(kind, user=stored, actor=actor, ip=ip, detail=",".join(changed))
     if contact or "is_active" in rights:
@@ -221,4 +219,4 @@ def user_update_by_staff(*, user: User, actor: User, changes: dict, ip: str | No
 
 def rights_changed_by_administrator(*, user: User, actor: User, fields: list[str], ip: str | None) -> None:
     """Groups or individual permissions were changed (by an administrator): audited with actor and IP."""
-    audit.record(audit.Kind.RIGHTS_CHANGED, user=user, actor=actor, ip=ip, detail=",".join(fields))
+    audit.record(Event.RIGHTS_CHANGED, user=user, actor=actor, ip=ip, detail=",".join(fields))

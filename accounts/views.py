@@ -21,9 +21,9 @@ from django.views.generic import FormView, TemplateView
 
 from accounts import lockout, services
 from accounts.forms import LoginForm, NewPasswordForm, PasswordChangeForm, PasswordResetRequestForm
-from accounts.redirects import safe_next
-from accounts.throttling import client_ip
 from accounts.tokens import password_reset_tokens
+from core.redirects import safe_next
+from core.throttling import client_ip
 
 
 def remember_language(response, language: str) -> None:

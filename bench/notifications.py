@@ -75,8 +75,9 @@ def wait_for(path: Path, prefix: str, n: int, timeout: float = 30) -> None:
 
 
 def enqueue(prefix: str, n: int) -> None:
-    from accounts.mailer import mail_render
-    from accounts.models import OutgoingEmail, User
+    from accounts.models import User
+    from core.mailer import mail_render
+    from core.models import OutgoingEmail
 
     user = User(email="x@bench.test", first_name="Bench", last_name="Mail")
     subject, text, html = mail_render(
@@ -162,7 +163,7 @@ def main() -> int:
         from django.conf import settings
         from django.db import connections
 
-        from accounts.models import OutgoingEmail
+        from core.models import OutgoingEmail
 
         # start-up cost of the command alone (nothing pending)
         t0 = time.perf_counter()

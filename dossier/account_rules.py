@@ -24,7 +24,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import AuditEvent
+from accounts.events import Event
+from core.models import AuditEvent
 from dossier import access
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "mobile", "language")
@@ -92,5 +93,5 @@ def contact_recently_changed(subject) -> bool:
     """Did staff change this account's email or mobile within the cool-down?"""
     since = timezone.now() - contact_change_cooldown()
     return AuditEvent.objects.filter(
-        kind=AuditEvent.Kind.CONTACT_CHANGED, user_id=subject.pk, actor__isnull=False, at__gte=since
+        kind=Event.CONTACT_CHANGED, user_id=subject.pk, actor__isnull=False, at__gte=since
     ).exists()

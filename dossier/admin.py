@@ -14,10 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import services as account_services
-from accounts.admin import ReadOnlyAdminMixin
 from accounts.forms import UserAdminForm
-from accounts.models import AuditEvent
-from accounts.throttling import client_ip
+from core import audit
+from core.admin import ReadOnlyAdminMixin
+from core.models import AuditEvent
+from core.throttling import client_ip
 from dossier import access, account_rules, services
 from dossier.downloads import document_response
 from dossier.models import AccessLog, Document, Employer, Employment, Traject, documents_storage
@@ -371,6 +372,19 @@ class AccessLogAdmin(ReadOnlyAdminMixin, ScopedAdmin):
     date_hierarchy = "at"
 
 
+class AuditKindFilter(admin.SimpleListFilter):
+    """The kinds every app registered (core.audit), by their label."""
+
+    title = _("event")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return audit.choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdminMixin, ScopedAdmin):
     """Security events, read-only, for provider staff only (never employer HR)."""
@@ -379,8 +393,12 @@ class AuditEventAdmin(ReadOnlyAdminMixin, ScopedAdmin):
     def scope(user):
         return AuditEvent.objects.all() if access.sees_all_employers(user) else AuditEvent.objects.none()
 
-    list_display = ("at", "kind", "user", "actor", "email", "ip", "detail")
-    list_filter = ("kind",)
+    list_display = ("at", "kind_label", "user", "actor", "email", "ip", "detail")
+    list_filter = (AuditKindFilter,)
     list_select_related = ("user", "actor")
     search_fields = ("email", "user__email", "detail")
     date_hierarchy = "at"
+
+    @admin.display(description=_("event"), ordering="kind")
+    def kind_label(self, obj):
+        return obj.get_kind_display()

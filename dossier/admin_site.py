@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 
-from accounts.redirects import safe_next
-from accounts.throttling import client_ip
+from core.redirects import safe_next
+from core.throttling import client_ip
 from dossier import services
 
 

@@ -10,6 +10,9 @@ class DossierConfig(AppConfig):
     name = "dossier"
     verbose_name = _("Dossiers")
 
+    def ready(self) -> None:
+        from dossier import events  # noqa: F401 - registers the audit event kinds
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin with the Web Portaal (an OTP admin site that logs what staff see) as the default site."""

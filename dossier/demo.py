@@ -62,7 +62,7 @@ def demo_pdf(title: str) -> bytes:
 @transaction.atomic
 def seed() -> list[tuple[str, str, str]]:
     """Create what is missing (safe to run twice); returns (email, role, birth date) lines to print."""
-    ensure_roles(Group, Permission)
+    ensure_roles(Group, Permission, strict=True)
     employers = [Employer.objects.get_or_create(name=name)[0] for name in EMPLOYERS]
     lines = []
     uploader = None

@@ -7,7 +7,7 @@ from django.core.files.storage import storages
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AppendOnlyModel
+from core.models import AppendOnlyModel
 
 
 def documents_storage():

@@ -24,17 +24,25 @@ CASE_MANAGER_PERMISSIONS = EMPLOYER_HR_PERMISSIONS + [
     ("dossier", "change_employment"),
     ("dossier", "view_accesslog"),
     ("accounts", "add_user"),
-    ("accounts", "view_auditevent"),
+    ("core", "view_auditevent"),
 ]
 MEDICAL_PERMISSIONS = CASE_MANAGER_PERMISSIONS + [("dossier", "view_medical_document")]
 
 ROLES = {HR: EMPLOYER_HR_PERMISSIONS, CASE_MANAGER: CASE_MANAGER_PERMISSIONS, MEDICAL: MEDICAL_PERMISSIONS}
 
 
-def ensure_roles(group_model, permission_model) -> None:
-    """Create or update the groups (idempotent; used by the migrations and after a test flushed the tables)."""
+def ensure_roles(group_model, permission_model, *, strict: bool = False) -> None:
+    """Create or update the groups (idempotent; used by the migrations, seed_demo and the tests).
+
+    An old migration runs before later models exist: it sets what exists (strict=False), and the latest roles
+    migration sets every permission (strict=True fails loudly on a missing one).
+    """
     for name, wanted in ROLES.items():
         group, _ = group_model.objects.get_or_create(name=name)
-        group.permissions.set(
-            [permission_model.objects.get(content_type__app_label=app, codename=code) for app, code in wanted]
-        )
+        permissions = []
+        for app, code in wanted:
+            found = permission_model.objects.filter(content_type__app_label=app, codename=code).first()
+            if found is None and strict:
+                raise LookupError(f"permission {app}.{code} does not exist")
+            permissions += [found] if found is not None else []
+        group.permissions.set(permissions)

@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from accounts import audit
-from accounts.mailer import mail_enqueue
-from accounts.services import site_url
+from core import audit
+from core.links import site_url
+from core.mailer import mail_enqueue
 from dossier import access
+from dossier.events import Event
 from dossier.models import AccessLog, Document, Employment, documents_storage
 from dossier.uploads import sniff
 
@@ -128,9 +129,9 @@ def access_log_record(
     )
     if document is not None:
         kind = (
-            audit.Kind.DOCUMENT_DOWNLOAD
+            Event.DOCUMENT_DOWNLOAD
             if action == AccessLog.Action.DOWNLOAD_DOCUMENT
-            else audit.Kind.DOCUMENT_VIEW
+            else Event.DOCUMENT_VIEW
         )
         audit.record(kind, user=subject, actor=actor, ip=ip, detail=str(document.pk))
     return AccessLog.objects.create(
@@ -178,4 +179,4 @@ def access_log_record_listed(*, actor, ip: str | None, subjects=(), documents=()
 
 def access_refused_record(*, actor, ip: str | None, document_id) -> None:
     """A request for a document outside the requester's scope (NEN 7513: an attempted access counts)."""
-    audit.record(audit.Kind.DOCUMENT_DENIED, actor=actor, ip=ip, detail=f"document {document_id}")
+    audit.record(Event.DOCUMENT_DENIED, actor=actor, ip=ip, detail=f"document {document_id}")

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from django_otp.decorators import otp_required
 
-from accounts.throttling import client_ip
+from core.throttling import client_ip
 from dossier import selectors, services
 from dossier.downloads import document_response
 from dossier.models import AccessLog, Document

@@ -7,7 +7,7 @@ from aiosmtpd.controller import Controller
 from django.core.cache import cache
 
 from accounts.captcha import local_token
-from accounts.mailer import mail_send_pending
+from core.mailer import mail_send_pending
 from tests.factories import PASSWORD, UserFactory
 
 

@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import OutgoingEmail, User
+from accounts.models import User
+from core.models import OutgoingEmail
 from dossier.management.commands.bench_users import (
     BENCH_PASSWORD,
     bench_clear,

@@ -34,7 +34,8 @@ from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
 from accounts.forms import BIRTH_DATE_FORMATS
-from accounts.models import OutgoingEmail, Session, User
+from accounts.models import Session, User
+from core.models import OutgoingEmail
 from dossier.models import AccessLog, Document
 from tests.conftest import TOTP_SECRET
 from tests.factories import PASSWORD, UserFactory, document_for

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin
 from twofactor.models import SMSDevice
 
 for model in (TOTPDevice, StaticDevice):

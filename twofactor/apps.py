@@ -8,3 +8,6 @@ class TwofactorConfig(AppConfig):
     default = True
     name = "twofactor"
     verbose_name = _("Two-factor authentication")
+
+    def ready(self) -> None:
+        from twofactor import events  # noqa: F401 - registers the audit event kinds

@@ -7,8 +7,8 @@ stale re-authentication, a password-only session lingering at the second step, a
 
 import time
 
-from accounts.redirects import safe_next  # noqa: F401 - one rule for every `next`
 from accounts.services import SESSION_PASSWORD_AT
+from core.redirects import safe_next  # noqa: F401 - one rule for every `next`
 from twofactor.conf import app_settings
 
 # Session keys (named constants, cleared at the end of each flow).

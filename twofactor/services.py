@@ -18,11 +18,14 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import audit, throttling
-from accounts.mailer import mail_enqueue
-from accounts.services import site_url, user_sessions_end
+from accounts.events import Event as AccountEvent
+from accounts.services import user_sessions_end
+from core import audit, throttling
+from core.links import site_url
+from core.mailer import mail_enqueue
 from twofactor import selectors
 from twofactor.conf import app_settings
+from twofactor.events import Event
 from twofactor.gateways import get_gateway
 from twofactor.models import SMSDevice
 
@@ -153,7 +156,7 @@ def enrol_attempt_allowed(*, user, ip: str | None = None) -> throttling.Verdict:
     """Wrong codes while confirming a new device count too."""
     verdict = throttling.hit("enrol", str(user.pk), limit=ENROL_LIMIT[0], period=ENROL_LIMIT[1], fail_open=True)
     if not verdict.allowed:
-        audit.record(audit.Kind.LIMIT_REACHED, user=user, ip=ip, detail="second factor: enrolment")
+        audit.record(AccountEvent.LIMIT_REACHED, user=user, ip=ip, detail="second factor: enrolment")
     return verdict
 
 
@@ -163,7 +166,7 @@ def reauth_attempt_allowed(*, user, ip: str | None = None) -> throttling.Verdict
         "reauth", str(user.pk), limit=REAUTH_LIMIT[0], period=REAUTH_LIMIT[1], fail_open=True
     )
     if not verdict.allowed:
-        audit.record(audit.Kind.LIMIT_REACHED, user=user, ip=ip, detail="second factor: re-authentication")
+        audit.record(AccountEvent.LIMIT_REACHED, user=user, ip=ip, detail="second factor: re-authentication")
     return verdict
 
 
@@ -220,7 +223,7 @@ def _enrolment_complete(*, user, device, ip: str | None) -> list[str]:
     old_apps.delete()
     old_sms.delete()
     codes = recovery_codes_replace(user=user)
-    audit.record(audit.Kind.OTP_RESET if had_device else audit.Kind.OTP_ENROLLED, user=user, ip=ip,
+    audit.record(Event.OTP_RESET if had_device else Event.OTP_ENROLLED, user=user, ip=ip,
                  detail=selectors.method_of(device) or "")  # fmt: skip
     _notify(
         user=user,
@@ -275,12 +278,12 @@ def device_verify(*, user, token: str, ip: str | None = None, primary=None) -> V
     device = type(device).objects.select_for_update().get(pk=device.pk)
     allowed, info = device.verify_is_allowed()
     if not allowed:
-        audit.record(audit.Kind.LIMIT_REACHED, user=user, ip=ip, detail="second factor")
+        audit.record(AccountEvent.LIMIT_REACHED, user=user, ip=ip, detail="second factor")
         return VerifyResult(device=None, locked_until=(info or {}).get("locked_until"))
     if device.verify_token(token):
-        audit.record(audit.Kind.OTP_SUCCESS, user=user, ip=ip, detail=selectors.method_of(device) or "recovery code")
+        audit.record(Event.OTP_SUCCESS, user=user, ip=ip, detail=selectors.method_of(device) or "recovery code")
         return VerifyResult(device=device)
-    audit.record(audit.Kind.OTP_FAILURE, user=user, ip=ip, detail=selectors.method_of(device) or "recovery code")
+    audit.record(Event.OTP_FAILURE, user=user, ip=ip, detail=selectors.method_of(device) or "recovery code")
     return VerifyResult(device=None)
 
 
@@ -303,7 +306,7 @@ def twofactor_reset_by_staff(*, user, actor, ip: str | None = None) -> None:
         single_object=True,
     )
     user_sessions_end(user=user)
-    audit.record(audit.Kind.STAFF_OTP_RESET, user=user, actor=actor, ip=ip)
+    audit.record(Event.STAFF_OTP_RESET, user=user, actor=actor, ip=ip)
     _notify(user=user, template="twofactor/email/reset_by_staff", method=None, send_now=True)
 
 

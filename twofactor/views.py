@@ -21,7 +21,7 @@ from django.views.generic import FormView, TemplateView
 from django_otp import login as otp_login
 
 from accounts.services import user_sessions_end
-from accounts.throttling import client_ip
+from core.throttling import client_ip
 from twofactor import otp, selectors, services
 from twofactor.forms import MethodForm, PhoneForm, ReauthForm, TokenForm, VerifyForm
 from twofactor.gateways import SMSDeliveryError

@@ -61,6 +61,7 @@ THIRD_PARTY_APPS = [
     "csp",
 ]
 LOCAL_APPS = [
+    "core",
     "accounts",
     "twofactor",
     "dossier",
@@ -219,7 +220,7 @@ STORAGES = {
 # ------------------------------------------------------------------------------------------------ mail
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "accounts.mail_backends.FileAndConsoleBackend"
+    "core.mail_backends.FileAndConsoleBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
@@ -238,7 +239,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # "on_commit": mail is sent right after the transaction that queued it (make run, tests);
 # "worker": requests only queue it and `manage.py send_notifications --loop` sends it (production), so
 # no mail is ever sent inside the timing of a response.
-ACCOUNTS_MAIL_DELIVERY = env_str("MAIL_DELIVERY", "on_commit" if DEBUG else "worker")
+MAIL_DELIVERY = env_str("MAIL_DELIVERY", "on_commit" if DEBUG else "worker")
 
 # ------------------------------------------------------------------------------------------------ captcha
 # Local mode: a local checkbox widget and a local check behind django-recaptcha's own HTTP call, for

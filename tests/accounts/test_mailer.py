@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.mailer import mail_enqueue, mail_send_pending
-from accounts.models import OutgoingEmail
+from core.mailer import mail_enqueue, mail_send_pending
+from core.models import OutgoingEmail
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +53,7 @@ def test_mailer_retries_when_due_and_the_server_is_back(user, smtp_server):
 def test_mailer_gives_up_after_the_maximum_attempts(user, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
-    settings.ACCOUNTS_MAIL_MAX_ATTEMPTS = 2
+    settings.MAIL_MAX_ATTEMPTS = 2
     queued = _queue(user)
     mail_send_pending()
     OutgoingEmail.objects.filter(pk=queued.pk).update(next_attempt_at=timezone.now())
@@ -75,7 +75,7 @@ def test_mailer_sends_each_mail_once(user):
 
 
 def test_mailer_on_commit_mode_sends_after_commit_only(user, settings, django_capture_on_commit_callbacks):
-    settings.ACCOUNTS_MAIL_DELIVERY = "on_commit"
+    settings.MAIL_DELIVERY = "on_commit"
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         _queue(user)
         assert mail.outbox == []
@@ -84,7 +84,7 @@ def test_mailer_on_commit_mode_sends_after_commit_only(user, settings, django_ca
 
 
 def test_mailer_rolled_back_transaction_sends_nothing(user, settings):
-    settings.ACCOUNTS_MAIL_DELIVERY = "on_commit"
+    settings.MAIL_DELIVERY = "on_commit"
     with pytest.raises(RuntimeError), transaction.atomic():
         _queue(user)
         raise RuntimeError

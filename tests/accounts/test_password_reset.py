@@ -8,7 +8,8 @@ import time_machine
 from django.core import mail
 from django.test import Client
 
-from accounts.models import OutgoingEmail, Session, User
+from accounts.models import Session, User
+from core.models import OutgoingEmail
 
 pytestmark = pytest.mark.django_db
 

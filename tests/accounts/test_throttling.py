@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.test import RequestFactory
 
-from accounts import throttling
+from core import throttling
 
 
 def test_hit_allows_up_to_the_limit_then_refuses():

@@ -58,9 +58,9 @@ def browser():
 def portal(live_server, settings, tmp_path):
     """The portal on a live server with the file back ends for mail and SMS."""
     settings.SITE_URL = live_server.url
-    settings.EMAIL_BACKEND = "accounts.mail_backends.FileAndConsoleBackend"
+    settings.EMAIL_BACKEND = "core.mail_backends.FileAndConsoleBackend"
     settings.EMAIL_FILE_PATH = tmp_path / "mail"
-    settings.ACCOUNTS_MAIL_DELIVERY = "on_commit"
+    settings.MAIL_DELIVERY = "on_commit"
     settings.TWOFACTOR_SMS_GATEWAY = "file"
     settings.TWOFACTOR_SMS_FILE_PATH = tmp_path / "sms"
 

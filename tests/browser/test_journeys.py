@@ -208,7 +208,7 @@ def test_journey_5_hr_uploads_in_the_web_portaal_and_the_employee_is_mailed(
     from dossier.roles import HR, ensure_roles
     from tests.factories import UserFactory, pdf_bytes
 
-    ensure_roles(Group, Permission)
+    ensure_roles(Group, Permission, strict=True)
     employee.language = lang
     employee.save()
     hr = UserFactory(email="hr@bakkerij.nl", first_name="Hanna", is_staff=True, language=lang)

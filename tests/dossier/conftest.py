@@ -33,7 +33,8 @@ def world(db):
 
     from dossier.roles import ensure_roles
 
-    ensure_roles(Group, Permission)  # a transactional test elsewhere may have flushed the migration's groups
+    # a transactional test elsewhere may have flushed the migration's groups
+    ensure_roles(Group, Permission, strict=True)
     x, y = EmployerFactory(name="Werkgever X"), EmployerFactory(name="Werkgever Y")
     a = EmploymentFactory(employer=x, user=UserFactory(email="a@example.nl", first_name="Anna")).user
     b = EmploymentFactory(employer=x, user=UserFactory(email="b@example.nl", first_name="Bert")).user

@@ -16,7 +16,8 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import AuditEvent, OutgoingEmail, Session, User
+from accounts.models import Session, User
+from core.models import AuditEvent, OutgoingEmail
 from dossier import account_rules
 from dossier.models import AccessLog
 from tests.conftest import TOTP_SECRET, free_port

@@ -7,8 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from accounts.mailer import mail_send_pending
-from accounts.models import OutgoingEmail
+from core.mailer import mail_send_pending
+from core.models import OutgoingEmail
 from dossier.models import Document
 from tests.conftest import free_port
 from tests.factories import document_for, pdf_bytes
@@ -89,7 +89,7 @@ def test_two_workers_at_once_never_send_a_mail_twice(smtp_server):
     from tests.factories import UserFactory
 
     user = UserFactory()
-    from accounts.mailer import mail_enqueue
+    from core.mailer import mail_enqueue
 
     for n in range(60):
         mail_enqueue(to=f"w{n}@example.nl", template="accounts/email/password_changed",

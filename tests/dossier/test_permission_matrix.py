@@ -112,7 +112,7 @@ def _paths(world, docs):
                                {"title": "Gewijzigd", "category": "overig", "is_medical": ""}),  # fmt: skip
         "doc_medical_download": (f"/admin/dossier/document/{docs['medical'].pk}/download/", {}),
         "access_log": ("/admin/dossier/accesslog/", {}),
-        "audit_events": ("/admin/accounts/auditevent/", {}),
+        "audit_events": ("/admin/core/auditevent/", {}),
         "group_add": ("/admin/auth/group/add/", {"name": "Alles", "permissions": [perm]}),
         "group_change": (f"/admin/auth/group/{cm_group}/change/", {"name": "Casemanager", "permissions": [perm]}),
     }

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-SOURCES = ["manage.py", "portal", "accounts", "twofactor", "dossier", "templates", "locale"]
+SOURCES = ["manage.py", "portal", "core", "accounts", "twofactor", "dossier", "templates", "locale"]
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts import audit
-from accounts.models import AuditEvent
+from accounts.events import Event
+from core import audit
+from core.models import AuditEvent
 from dossier.models import AccessLog
 from tests.factories import document_for
 
@@ -66,14 +67,14 @@ def test_document_views_and_downloads_are_audited(world, client_for):
 def test_a_value_with_line_breaks_cannot_forge_a_log_line(caplog, db):
     forged = "x@example.nl\n2026-11-25 audit event=login_success user=1"
     with caplog.at_level(logging.INFO, logger="portal.audit"):
-        event = audit.record(audit.Kind.LOGIN_FAILURE, email=forged)
+        event = audit.record(Event.LOGIN_FAILURE, email=forged)
     assert "\n" not in event.email and "\\n" in event.email
     (record,) = [r for r in caplog.records if r.name == "portal.audit"]
     assert "\n" not in record.getMessage()
 
 
 def test_audit_events_are_append_only(db):
-    event = audit.record(audit.Kind.LOGOUT)
+    event = audit.record(Event.LOGOUT)
     event.detail = "anders"
     with pytest.raises(PermissionError):
         event.save()
@@ -82,17 +83,17 @@ def test_audit_events_are_append_only(db):
 
 
 def test_audit_events_are_read_only_for_provider_staff_and_hidden_from_hr(world, client_for):
-    event = audit.record(audit.Kind.LOGOUT, user=world.a)
+    event = audit.record(Event.LOGOUT, user=world.a)
     staff = client_for(world.case_manager)
-    assert staff.get("/admin/accounts/auditevent/").status_code == 200
-    assert staff.get("/admin/accounts/auditevent/add/").status_code == 403
-    assert staff.post(f"/admin/accounts/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
-    assert client_for(world.hr_x).get("/admin/accounts/auditevent/").status_code == 403
+    assert staff.get("/admin/core/auditevent/").status_code == 200
+    assert staff.get("/admin/core/auditevent/add/").status_code == 403
+    assert staff.post(f"/admin/core/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client_for(world.hr_x).get("/admin/core/auditevent/").status_code == 403
 
 
 def test_prune_keeps_two_years_and_removes_what_is_older(world, settings):
     settings.AUDIT_RETENTION_DAYS = 730
-    old, recent = audit.record(audit.Kind.LOGOUT), audit.record(audit.Kind.LOGOUT)
+    old, recent = audit.record(Event.LOGOUT), audit.record(Event.LOGOUT)
     AuditEvent.objects.filter(pk=old.pk).update(at=timezone.now() - timedelta(days=731))
     AuditEvent.objects.filter(pk=recent.pk).update(at=timezone.now() - timedelta(days=700))
     from dossier import services

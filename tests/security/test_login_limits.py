@@ -7,7 +7,7 @@ import time_machine
 from django.core import mail
 
 from accounts import lockout
-from accounts.models import AuditEvent
+from core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -1,16 +1,36 @@
 """Recording security events: one append-only row and one log line each, safe against forged log lines.
 
 Prevents: log injection (a user-supplied value with a line break cannot start a new log line; every value is
-escaped), and secrets in the log (callers pass no password, code, secret or birth date; `detail` is ours).
+escaped), secrets in the log (callers pass no password, code, secret or birth date; `detail` is ours), and events
+nobody can read (a kind must be registered by its app, `@audit.register` on a TextChoices in `<app>/events.py`).
 """
 
 import logging
 
-from accounts.models import AuditEvent
+from django.db import models
+
+from core.models import AuditEvent
 
 logger = logging.getLogger("portal.audit")
 
-Kind = AuditEvent.Kind
+_KINDS: dict[str, object] = {}
+
+
+def register(kinds: type[models.TextChoices]) -> type[models.TextChoices]:
+    """An app's event kinds (a class decorator); a value may be registered once, by one app."""
+    for value, text in kinds.choices:
+        if value in _KINDS and _KINDS[value] != text:
+            raise ValueError(f"audit event kind {value!r} is registered twice")
+        _KINDS[value] = text
+    return kinds
+
+
+def label(kind: str) -> str:
+    return str(_KINDS.get(kind, kind))
+
+
+def choices() -> list[tuple[str, object]]:
+    return sorted(_KINDS.items(), key=lambda item: str(item[1]))
 
 
 def clean(value, limit: int = 254) -> str:
@@ -22,6 +42,8 @@ def clean(value, limit: int = 254) -> str:
 def record(
     kind: str, *, user=None, actor=None, email: str = "", ip: str | None = None, detail: str = ""
 ) -> AuditEvent:
+    if kind not in _KINDS:
+        raise ValueError(f"audit event kind {kind!r} is not registered")
     event = AuditEvent.objects.create(
         kind=kind,
         user=user if getattr(user, "pk", None) else None,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 
-from accounts.conf import app_settings
+from core.conf import app_settings
 
 _KEY_SALT = "accounts.throttle"
 logger = logging.getLogger(__name__)

@@ -1,9 +1,9 @@
-"""The outbox in the Web Portaal, and the read-only base of every log (the user admin, with its rules on who may
-manage whom, lives in dossier/admin.py beside dossier/account_rules.py)."""
+"""The outbox in the Web Portaal, and the read-only base of every log (the audit events' admin is scoped to
+provider staff in dossier/admin.py, beside the rules of who sees what)."""
 
 from django.contrib import admin
 
-from accounts.models import OutgoingEmail
+from core.models import OutgoingEmail
 
 
 class ReadOnlyAdminMixin:

@@ -14,8 +14,8 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from accounts.conf import app_settings
-from accounts.models import OutgoingEmail
+from core.conf import app_settings
+from core.models import OutgoingEmail
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from accounts.mailer import mail_send_pending
+from core.mailer import mail_send_pending
 
 
 class Command(BaseCommand):

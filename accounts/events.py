@@ -1,0 +1,21 @@
+"""The audit event kinds of the accounts app (core.audit records them)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core import audit
+
+
+@audit.register
+class Event(models.TextChoices):
+    LOGIN_SUCCESS = "login_success", _("login succeeded")
+    LOGIN_FAILURE = "login_failure", _("login failed")
+    LIMIT_REACHED = "limit_reached", _("limit reached")
+    PASSWORD_RESET_REQUESTED = "password_reset_requested", _("password reset requested")
+    PASSWORD_RESET_COMPLETED = "password_reset_completed", _("password reset completed")
+    PASSWORD_CHANGED = "password_changed", _("password changed")
+    LOGOUT = "logout", _("logged out")
+    ACCOUNT_CREATED = "account_created", _("account created by staff")
+    ACCOUNT_CHANGED = "account_changed", _("account changed by staff")
+    CONTACT_CHANGED = "contact_changed", _("email or mobile changed by staff")
+    RIGHTS_CHANGED = "rights_changed", _("rights changed by an administrator")

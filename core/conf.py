@@ -1,0 +1,20 @@
+"""The core app's own settings, read through one object so tests can override them."""
+
+from django.conf import settings
+
+
+class CoreSettings:
+    @property
+    def MAIL_DELIVERY(self) -> str:  # noqa: N802 - "on_commit" or "worker"
+        return getattr(settings, "MAIL_DELIVERY", "worker")
+
+    @property
+    def MAIL_MAX_ATTEMPTS(self) -> int:  # noqa: N802
+        return getattr(settings, "MAIL_MAX_ATTEMPTS", 12)
+
+    @property
+    def TRUSTED_PROXY_COUNT(self) -> int:  # noqa: N802
+        return getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+
+
+app_settings = CoreSettings()

@@ -1,0 +1,15 @@
+"""The audit event kinds of the twofactor app (core.audit records them; a limit reached is the accounts' kind)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core import audit
+
+
+@audit.register
+class Event(models.TextChoices):
+    OTP_ENROLLED = "otp_enrolled", _("second factor set up")
+    OTP_RESET = "otp_reset", _("second factor reset")
+    OTP_FAILURE = "otp_failure", _("second factor failed")
+    OTP_SUCCESS = "otp_success", _("second factor verified")
+    STAFF_OTP_RESET = "staff_otp_reset", _("second factor reset by staff")
