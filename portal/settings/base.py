@@ -61,6 +61,7 @@ THIRD_PARTY_APPS = [
     "csp",
 ]
 LOCAL_APPS = [
+    "portal.apps.PortalConfig",  # start-up checks only (portal/startup.py)
     "accounts",
     "twofactor",
     "dossier",
@@ -190,6 +191,9 @@ STORAGES = {
                 "querystring_auth": True,
                 "file_overwrite": False,
                 "location": "documents",
+                # Path-style URLs (endpoint/bucket/key): what nginx's internal location proxies (deploy/nginx).
+                "addressing_style": "path",
+                "signature_version": "s3v4",
             },
         }
         if env_str("DOCUMENTS_S3_BUCKET")
