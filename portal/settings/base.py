@@ -256,10 +256,12 @@ RECAPTCHA_DOMAIN = env_str("RECAPTCHA_DOMAIN", "www.google.com")
 RECAPTCHA_VERIFY_REQUEST_TIMEOUT = env_int("RECAPTCHA_VERIFY_REQUEST_TIMEOUT", 5)
 
 # ------------------------------------------------------------------------------------------------ security
-# Number of reverse proxies in front of the app whose X-Forwarded-For entries are trusted (0: use the socket).
+# Proxy trust (README, "Proxy trust"). X-Forwarded-For is read only when the socket peer is one of
+# FORWARDED_ALLOW_IPS (addresses or networks; the same variable gunicorn reads), and then the entry that many
+# proxies from the right. X-Forwarded-Proto is not read here: gunicorn turns it into wsgi.url_scheme, from those
+# addresses only, so SECURE_PROXY_SSL_HEADER stays unset and a client on port 8000 cannot forge either header.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-if TRUSTED_PROXY_COUNT:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+TRUSTED_PROXY_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1", "::1"])
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
