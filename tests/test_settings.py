@@ -179,10 +179,11 @@ def test_collectstatic_is_not_refused_for_the_manifest_it_is_about_to_write(tmp_
 def test_forwarded_proto_is_left_to_gunicorn_and_forwarded_for_to_trusted_addresses(tmp_path):
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("RECAPTCHA", "DJANGO", "TWILIO", "SMS_"))}
     clean.update({**PRODUCTION, "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "portal.settings.base",
-                  "TRUSTED_PROXY_COUNT": "1", "FORWARDED_ALLOW_IPS": "172.28.0.10"})  # fmt: skip
+                  "TRUSTED_PROXY_COUNT": "1", "FORWARDED_ALLOW_IPS": "172.28.0.10",
+                  "SECRET_KEY_FALLBACKS": "old-" + "k" * 50})  # fmt: skip
     code = (
         "import django; django.setup(); from django.conf import settings as s;"
-        "print(s.SECURE_PROXY_SSL_HEADER, s.TRUSTED_PROXY_COUNT, s.TRUSTED_PROXY_IPS)"
+        "print(s.SECURE_PROXY_SSL_HEADER, s.TRUSTED_PROXY_COUNT, s.TRUSTED_PROXY_IPS, len(s.SECRET_KEY_FALLBACKS))"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
-    assert result.stdout.strip() == "None 1 ['172.28.0.10']", result.stderr
+    assert result.stdout.strip() == "None 1 ['172.28.0.10'] 1", result.stderr

@@ -27,6 +27,8 @@ def _debug_secret_key() -> str:
 
 
 SECRET_KEY = env_str("SECRET_KEY") or (_debug_secret_key() if DEBUG else env_str("SECRET_KEY", required=True))
+# Key rotation (README, "Runbook"): the previous key here keeps sessions and open reset links valid meanwhile.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else None)
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off. See .env.example.")
