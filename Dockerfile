@@ -1,7 +1,9 @@
-# Verzuimportaal: gunicorn behind a TLS-terminating proxy (nginx). Build: docker build -t verzuimportaal .
+# Verzuimportaal: gunicorn behind a TLS-terminating proxy (deploy/nginx). Build: docker build -t verzuimportaal .
+# Runs as: the web server (default CMD), the mail worker, the migrate job and the scheduler (deploy/compose.yaml).
 FROM python:3.11-slim AS app
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    STATIC_ROOT=/app/staticfiles GUNICORN_BIND=0.0.0.0:8000
 
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gettext curl \
@@ -9,11 +11,13 @@ RUN apt-get update \
  && useradd --create-home --uid 10001 portal
 
 WORKDIR /app
-COPY requirements.lock pyproject.toml ./
-RUN pip install -r requirements.lock
+# Runtime packages only, every file checked against its hash; tests and tools (requirements-dev.lock) stay out.
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps -r requirements.lock
 
 COPY . .
-# Compiled catalogues and collected static files are built into the image, not committed.
+# Compiled catalogues and collected static files are built into the image, not committed. STATIC_ROOT is fixed
+# above: start-up refuses a STATIC_ROOT without this manifest (portal/startup.py).
 RUN for po in locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "${po%.po}.mo" "$po"; done \
  && env DEBUG=0 SECRET_KEY=build-only ALLOWED_HOSTS=localhost SITE_URL=https://build.invalid \
       DEFAULT_FROM_EMAIL=build@build.invalid RECAPTCHA_PUBLIC_KEY=build RECAPTCHA_PRIVATE_KEY=build \
@@ -24,7 +28,9 @@ RUN for po in locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "${po%.po}.mo
 
 USER portal
 EXPOSE 8000
+# The web server's check (database, cache, static manifest, document storage: portal/health.py). The mail worker,
+# migrate job and scheduler override or disable it (deploy/compose.yaml).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD curl -fsS -H "Host: ${HEALTHCHECK_HOST:-localhost}" http://127.0.0.1:8000/healthz/ || exit 1
-# Mail worker: run the same image with `python manage.py send_notifications --loop`.
-CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Workers, threads, time-outs, bind and proxy trust come from the environment: gunicorn.conf.py.
+CMD ["gunicorn", "portal.wsgi:application"]

@@ -2,7 +2,8 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+LOCKS  := requirements.lock requirements-dev.lock
+STAMP  := $(VENV)/.installed-$(shell cat $(LOCKS) pyproject.toml | cksum | cut -d' ' -f1)
 PO     := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO     := $(PO:.po=.mo)
 HOST   ?= 127.0.0.1
@@ -10,9 +11,10 @@ PORT   ?= 8000
 
 .PHONY: run test screenshots install messages makemessages lint ci clean
 
-$(STAMP): requirements.lock pyproject.toml
+# Runtime lock (what the image installs) plus the dev lock (tests, tools, the bench's S3 server), both hashed.
+$(STAMP): $(LOCKS) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes $(addprefix -r ,$(LOCKS))
 	rm -f $(VENV)/.installed-*
 	touch $@
 

@@ -220,3 +220,27 @@ def user_update_by_staff(*, user: User, actor: User, changes: dict, ip: str | No
 def rights_changed_by_administrator(*, user: User, actor: User, fields: list[str], ip: str | None) -> None:
     """Groups or individual permissions were changed (by an administrator): audited with actor and IP."""
     audit.record(Event.RIGHTS_CHANGED, user=user, actor=actor, ip=ip, detail=",".join(fields))
+
+@transaction.atomic
+def admin_create_with_link(*, email: str, first_name: str, last_name: str) -> tuple[User, str]:
+    """A provider administrator (staff, superuser) with no password, and a one-time link to set one.
+
+    For the first administrator of an empty installation (`manage.py create_admin`). No password ever passes
+    through a command line, shell history or process list: the link is the reset link (one use, at most an hour),
+    and the second factor is enrolled at the first login, as for everyone. An address already in use is refused.
+    """
+    user = User(email=email, first_name=first_name, last_name=last_name, is_staff=True, is_superuser=True)
+    user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    return user, admin_password_link(user=user)
+
+
+def admin_password_link(*, user: User) -> str:
+    """A fresh one-time set-password link for an administrator who has no password yet (an expired first link)."""
+    if user.has_usable_password() or not user.is_staff:
+        raise ValueError("only a staff user who has not set a password yet gets a link this way")
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = password_reset_tokens.make_token(user)
+    audit.record(Event.PASSWORD_RESET_REQUESTED, user=user, detail="administrator link by manage.py create_admin")
+    return site_url(reverse("accounts:password-reset-confirm", kwargs={"uidb64": uid, "token": token}))

@@ -8,7 +8,7 @@
     .venv/bin/python bench/notifications.py --mails 10000
 
 The SMTP server is aiosmtpd in its own process; it writes each recipient to a file, so duplicates and losses are
-counted. The outbox rows are real "document ready" mails (text + HTML, rendered once by accounts.mailer.mail_render)
+counted. The outbox rows are real "document ready" mails (text + HTML, rendered once by core.mailer.mail_render)
 to distinct addresses. The floor builds the same message (text + HTML alternative, Date and Message-ID) with the
 stdlib and sends it over one smtplib connection; it reads the rows untimed, so it has no database work at all,
 while send_notifications locks (SKIP LOCKED), sends and marks each batch of 200. The worker's time is given with and

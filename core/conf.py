@@ -16,5 +16,9 @@ class CoreSettings:
     def TRUSTED_PROXY_COUNT(self) -> int:  # noqa: N802
         return getattr(settings, "TRUSTED_PROXY_COUNT", 0)
 
+    @property
+    def TRUSTED_PROXY_IPS(self) -> list[str]:  # noqa: N802
+        return getattr(settings, "TRUSTED_PROXY_IPS", ["127.0.0.1", "::1"])
+
 
 app_settings = CoreSettings()

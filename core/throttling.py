@@ -4,6 +4,7 @@ Prevents: guessing by repetition (reset requests, later codes and SMS), across e
 dodging a per-address limit with a forged X-Forwarded-For header.
 """
 
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass
@@ -86,15 +87,33 @@ def peek(scope: str, ident: str, *, limit: int, period: int) -> Verdict:
     return Verdict(allowed=estimate + 1 <= limit, retry_after=retry_after)
 
 
+def _from_trusted_proxy(remote: str) -> bool:
+    """Whether the socket peer is one of our proxies (FORWARDED_ALLOW_IPS: addresses, networks or "*")."""
+    try:
+        address = ipaddress.ip_address(remote)
+    except ValueError:
+        return False
+    for entry in app_settings.TRUSTED_PROXY_IPS:
+        if entry == "*":
+            return True
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 def client_ip(request) -> str:
     """The client's address: the socket's, or the entry a configured number of trusted proxies added.
 
     With N trusted proxies, the N-th address from the right of X-Forwarded-For was written by our outermost proxy;
-    anything to its left came from the client and is ignored.
+    anything to its left came from the client and is ignored. The header counts only when the request came from a
+    trusted proxy's address: a client that reaches the app server directly cannot write its own entry.
     """
     remote = request.META.get("REMOTE_ADDR", "")
     proxies = app_settings.TRUSTED_PROXY_COUNT
-    if proxies <= 0:
+    if proxies <= 0 or not _from_trusted_proxy(remote):
         return remote
     forwarded = [
         part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()

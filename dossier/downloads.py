@@ -2,10 +2,17 @@
 
 Prevents: content sniffing of an upload into HTML, caching of personal data on shared computers, framing, and
 unsafe file names in Content-Disposition. Behind nginx, X-Accel-Redirect lets nginx stream the file instead.
+
+With S3 storage and DOCUMENT_SENDFILE=nginx the app signs a GET for the object, valid ACCEL_URL_SECONDS, and hands
+it to nginx only (X-Accel-Redirect to an internal location that proxies to the object store, deploy/nginx). Not a
+redirect of the browser to a pre-signed URL: S3 cannot add nosniff, the sandbox CSP or CORP to its answer, the
+browser would need to reach the object store, and the link would be a bearer token in its history. The access-log
+row is written by the view before this response exists, as for every mode.
 """
 
 import re
 import unicodedata
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponse
@@ -17,6 +24,9 @@ from dossier.uploads import DOCX, JPEG, PDF, PNG
 _EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg", DOCX: "docx"}
 INLINE_TYPES = {PDF, PNG, JPEG}
 CHUNK = 64 * 1024
+NO_STORE = "no-store, private"
+# Long enough for nginx to start the fetch right away; useless to anyone who sees it later.
+ACCEL_URL_SECONDS = 60
 
 
 def safe_filename(document: Document) -> str:
@@ -27,13 +37,38 @@ def safe_filename(document: Document) -> str:
     return f"{stem[:100]}.{_EXTENSIONS.get(document.content_type, 'bin')}"
 
 
+def accel_target(storage, name: str, *, content_type: str, disposition: str) -> str:
+    """The internal URI nginx serves the file from: the local path, or the path and query of a signed S3 GET.
+
+    The signed GET asks the object store itself for the same Content-Type, Content-Disposition and no-store.
+    """
+    prefix = settings.DOSSIER_ACCEL_PREFIX.rstrip("/")
+    if not hasattr(storage, "bucket_name"):
+        return f"{prefix}/{name}"
+    signed = urlsplit(
+        storage.url(
+            name,
+            parameters={
+                "ResponseContentType": content_type,
+                "ResponseContentDisposition": disposition,
+                "ResponseCacheControl": NO_STORE,
+            },
+            expire=ACCEL_URL_SECONDS,
+        )
+    )
+    return f"{prefix}{signed.path}?{signed.query}"
+
+
 def document_response(document: Document, *, download: bool) -> HttpResponse:
     as_attachment = download or document.content_type not in INLINE_TYPES
     mode = settings.DOSSIER_SENDFILE
     if mode == "nginx":
         response = HttpResponse(content_type=document.content_type)
-        response["X-Accel-Redirect"] = settings.DOSSIER_ACCEL_PREFIX.rstrip("/") + "/" + document.file.name
-        response["Content-Disposition"] = content_disposition_header(as_attachment, safe_filename(document))
+        disposition = content_disposition_header(as_attachment, safe_filename(document))
+        response["X-Accel-Redirect"] = accel_target(
+            document.file.storage, document.file.name, content_type=document.content_type, disposition=disposition
+        )
+        response["Content-Disposition"] = disposition
     elif mode == "sendfile":
         response = HttpResponse(content_type=document.content_type)
         response["X-Sendfile"] = document.file.path
@@ -48,7 +83,7 @@ def document_response(document: Document, *, download: bool) -> HttpResponse:
         )
         response.block_size = CHUNK
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store, private"
+    response["Cache-Control"] = NO_STORE
     response["Content-Security-Policy"] = (
         "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
     )

@@ -1,4 +1,4 @@
-"""WSGI entry point for gunicorn."""
+"""WSGI entry point for gunicorn: refuses to serve a configuration that cannot work (portal/startup.py)."""
 
 import os
 
@@ -7,3 +7,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
 
 application = get_wsgi_application()
+
+from portal.startup import refuse_broken_production  # noqa: E402 - needs the apps loaded above
+
+refuse_broken_production()

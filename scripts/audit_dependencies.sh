@@ -3,7 +3,8 @@
 # reported and does not (CI machines may not reach PyPI's JSON API or OSV).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out=$(timeout 300 .venv/bin/pip-audit -r requirements.lock --no-deps --disable-pip --progress-spinner off 2>&1)
+out=$(timeout 300 .venv/bin/pip-audit -r requirements.lock -r requirements-dev.lock --no-deps --disable-pip \
+  --progress-spinner off 2>&1)
 rc=$?
 echo "$out" | grep -vE "^WARNING:pip_audit|could not be audited" | head -40
 if echo "$out" | grep -qiE "found [0-9]+ known vulnerabilit"; then
@@ -11,7 +12,7 @@ if echo "$out" | grep -qiE "found [0-9]+ known vulnerabilit"; then
   exit 1
 fi
 skipped=$(echo "$out" | grep -c "could not be audited" || true)
-total=$(grep -cE "^[A-Za-z0-9_.-]+==" requirements.lock)
+total=$(cat requirements.lock requirements-dev.lock | grep -cE "^[A-Za-z0-9_.-]+==")
 if [ "$rc" -ne 0 ] || [ "$skipped" -ge "$total" ]; then
   echo "pip-audit: the vulnerability service could not be reached or knew none of the $total packages ($skipped skipped); NOT audited this run"
   exit 0

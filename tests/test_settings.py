@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# A collected STATIC_ROOT (its manifest only): production settings refuse to start without one.
+STATIC_FIXTURE = ROOT / "tests" / "fixtures" / "staticfiles"
 
 PRODUCTION = {
     "DEBUG": "0",
@@ -20,6 +22,7 @@ PRODUCTION = {
     "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
     "TWILIO_AUTH_TOKEN": "token",
     "TWILIO_FROM_NUMBER": "+3197010000000",
+    "STATIC_ROOT": str(STATIC_FIXTURE),
 }
 
 
@@ -88,3 +91,99 @@ def test_documents_go_to_private_s3_storage_when_a_bucket_is_configured(tmp_path
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
     assert result.stdout.split() == ["S3Storage", "portal-docs", "private", "True"], result.stderr
+
+
+def _wsgi(env: dict, tmp_path) -> subprocess.CompletedProcess:
+    """What gunicorn does first: import the WSGI application with these settings."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PRODUCTION and not k.startswith(("RECAPTCHA", "DJANGO", "TWILIO", "SMS_", "DOCUMENT"))
+    }
+    clean.update({"VAR_DIR": str(tmp_path), **env})
+    return subprocess.run(
+        [sys.executable, "-c", "import portal.wsgi; print('serving')"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+S3 = {"DOCUMENTS_S3_BUCKET": "portal-docs", "DOCUMENTS_S3_ENDPOINT_URL": "https://s3.example.nl"}
+
+
+@pytest.mark.parametrize(
+    "env, refusal",
+    [
+        ({"STATIC_ROOT": "/srv/portal/static"}, "STATIC_ROOT=/srv/portal/static holds no staticfiles.json"),
+        ({"DOCUMENT_SENDFILE": "x-accel"}, "DOCUMENT_SENDFILE='x-accel' is not one of"),
+        ({**S3, "DOCUMENT_SENDFILE": "sendfile"}, "DOCUMENT_SENDFILE=sendfile needs a local file path"),
+        (
+            {**S3, "DOCUMENTS_S3_ENDPOINT_URL": "", "DOCUMENT_SENDFILE": "nginx"},
+            "DOCUMENT_SENDFILE=nginx with S3 storage needs DOCUMENTS_S3_ENDPOINT_URL",
+        ),
+        ({"DOCUMENT_SENDFILE": "nginx", "DOCUMENT_ACCEL_PREFIX": "protected/"}, "DOCUMENT_ACCEL_PREFIX must be"),
+    ],
+)
+def test_production_refuses_to_start_when_pages_or_downloads_cannot_work(tmp_path, env, refusal):
+    for run in (_check, _wsgi):
+        result = run({**PRODUCTION, **env}, tmp_path)
+        assert result.returncode != 0, run.__name__
+        assert refusal in result.stderr, (run.__name__, result.stderr[-2000:])
+        assert "serving" not in result.stdout
+
+
+def test_an_empty_manifest_is_refused_too(tmp_path):
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "staticfiles.json").write_text('{"paths": {}, "version": "1.1"}')
+    result = _wsgi({**PRODUCTION, "STATIC_ROOT": str(static)}, tmp_path)
+    assert result.returncode != 0 and "holds no staticfiles.json" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"DOCUMENT_SENDFILE": ""},
+        {"DOCUMENT_SENDFILE": "nginx"},
+        {"DOCUMENT_SENDFILE": "sendfile"},
+        {**S3, "DOCUMENT_SENDFILE": "nginx"},
+        {**S3, "DOCUMENT_SENDFILE": ""},
+    ],
+)
+def test_production_starts_with_every_working_download_mode(tmp_path, env):
+    result = _wsgi({**PRODUCTION, **env}, tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "serving"
+
+
+def test_collectstatic_is_not_refused_for_the_manifest_it_is_about_to_write(tmp_path):
+    """The image build runs collectstatic with DEBUG off into an empty STATIC_ROOT; only then is it complete."""
+    static = tmp_path / "static"
+    result = _check({**PRODUCTION, "STATIC_ROOT": str(static)}, tmp_path)
+    assert result.returncode != 0  # `check` refuses the empty folder ...
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("RECAPTCHA", "DJANGO", "TWILIO", "SMS_"))}
+    clean.update({**PRODUCTION, "STATIC_ROOT": str(static), "VAR_DIR": str(tmp_path),
+                  "DJANGO_SETTINGS_MODULE": "portal.settings.base"})  # fmt: skip
+    collect = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert collect.returncode == 0, collect.stderr[-2000:]
+    assert (static / "staticfiles.json").is_file()
+    assert _check({**PRODUCTION, "STATIC_ROOT": str(static)}, tmp_path).returncode == 0  # ... and then starts
+
+
+def test_forwarded_proto_is_left_to_gunicorn_and_forwarded_for_to_trusted_addresses(tmp_path):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("RECAPTCHA", "DJANGO", "TWILIO", "SMS_"))}
+    clean.update({**PRODUCTION, "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+                  "TRUSTED_PROXY_COUNT": "1", "FORWARDED_ALLOW_IPS": "172.28.0.10",
+                  "SECRET_KEY_FALLBACKS": "old-" + "k" * 50})  # fmt: skip
+    code = (
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(s.SECURE_PROXY_SSL_HEADER, s.TRUSTED_PROXY_COUNT, s.TRUSTED_PROXY_IPS, len(s.SECRET_KEY_FALLBACKS))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
+    assert result.stdout.strip() == "None 1 ['172.28.0.10'] 1", result.stderr

@@ -27,6 +27,8 @@ def _debug_secret_key() -> str:
 
 
 SECRET_KEY = env_str("SECRET_KEY") or (_debug_secret_key() if DEBUG else env_str("SECRET_KEY", required=True))
+# Key rotation (README, "Runbook"): the previous key here keeps sessions and open reset links valid meanwhile.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else None)
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off. See .env.example.")
@@ -62,6 +64,7 @@ THIRD_PARTY_APPS = [
 ]
 LOCAL_APPS = [
     "core",
+    "portal.apps.PortalConfig",  # start-up checks only (portal/startup.py)
     "accounts",
     "twofactor",
     "dossier",
@@ -197,6 +200,9 @@ STORAGES = {
                 "querystring_auth": True,
                 "file_overwrite": False,
                 "location": "documents",
+                # Path-style URLs (endpoint/bucket/key): what nginx's internal location proxies (deploy/nginx).
+                "addressing_style": "path",
+                "signature_version": "s3v4",
             },
         }
         if env_str("DOCUMENTS_S3_BUCKET")
@@ -259,10 +265,12 @@ RECAPTCHA_DOMAIN = env_str("RECAPTCHA_DOMAIN", "www.google.com")
 RECAPTCHA_VERIFY_REQUEST_TIMEOUT = env_int("RECAPTCHA_VERIFY_REQUEST_TIMEOUT", 5)
 
 # ------------------------------------------------------------------------------------------------ security
-# Number of reverse proxies in front of the app whose X-Forwarded-For entries are trusted (0: use the socket).
+# Proxy trust (README, "Proxy trust"). X-Forwarded-For is read only when the socket peer is one of
+# FORWARDED_ALLOW_IPS (addresses or networks; the same variable gunicorn reads), and then the entry that many
+# proxies from the right. X-Forwarded-Proto is not read here: gunicorn turns it into wsgi.url_scheme, from those
+# addresses only, so SECURE_PROXY_SSL_HEADER stays unset and a client on port 8000 cannot forge either header.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
-if TRUSTED_PROXY_COUNT:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+TRUSTED_PROXY_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1", "::1"])
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)

@@ -59,5 +59,23 @@ def test_cache_keys_hold_no_clear_text_identifier(settings):
 )
 def test_client_ip_trusts_only_configured_proxies(settings, proxies, forwarded, expected):
     settings.TRUSTED_PROXY_COUNT = proxies
+    settings.TRUSTED_PROXY_IPS = ["10.0.0.0/24"]
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
+    assert throttling.client_ip(request) == expected
+
+
+@pytest.mark.parametrize(
+    "allowed, remote, expected",
+    [
+        (["10.0.0.0/24"], "10.0.0.1", "203.0.113.9"),  # from our proxy's network
+        (["10.0.0.5"], "10.0.0.1", "10.0.0.1"),  # another host on the network, straight to port 8000
+        (["127.0.0.1", "::1"], "198.51.100.7", "198.51.100.7"),  # the default: a direct client forges nothing
+        (["*"], "198.51.100.7", "203.0.113.9"),  # "*": only when port 8000 is reachable by the proxy alone
+        (["not-an-address"], "10.0.0.1", "10.0.0.1"),
+    ],
+)
+def test_client_ip_reads_forwarded_for_only_from_a_trusted_proxy_address(settings, allowed, remote, expected):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.TRUSTED_PROXY_IPS = allowed
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR="203.0.113.9")
     assert throttling.client_ip(request) == expected

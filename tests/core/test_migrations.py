@@ -18,6 +18,11 @@ BEFORE = [
 
 @pytest.mark.django_db(transaction=True)
 def test_rows_and_permissions_survive_the_move_to_core():
+    from django.contrib.auth.models import Group, Permission
+
+    from dossier.roles import ensure_roles
+
+    ensure_roles(Group, Permission, strict=True)  # another transactional test may have flushed the groups
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE[:2]).apps
@@ -33,8 +38,6 @@ def test_rows_and_permissions_survive_the_move_to_core():
     executor = MigrationExecutor(connection)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
-
-    from django.contrib.auth.models import Group, Permission
 
     from core.models import AuditEvent, OutgoingEmail
 

@@ -1,6 +1,7 @@
 """Send the mails waiting in the outbox; with --loop, keep doing so (the production mail worker)."""
 
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
@@ -14,11 +15,18 @@ class Command(BaseCommand):
         parser.add_argument("--loop", action="store_true", help="Keep running, polling the outbox.")
         parser.add_argument("--interval", type=float, default=2.0, help="Seconds between polls with --loop.")
         parser.add_argument("--batch", type=int, default=200, help="Mails per transaction.")
+        parser.add_argument(
+            "--heartbeat",
+            default="",
+            help="File touched after every poll that reached the database (the worker's container health check).",
+        )
 
-    def handle(self, *args, loop=False, interval=2.0, batch=200, **options):
+    def handle(self, *args, loop=False, interval=2.0, batch=200, heartbeat="", **options):
         total = 0
         while True:
             sent = mail_send_pending(limit=batch)
+            if heartbeat:
+                Path(heartbeat).touch()
             total += sent
             if sent == batch:
                 continue

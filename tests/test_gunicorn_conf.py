@@ -1,0 +1,100 @@
+"""gunicorn.conf.py: every setting from the environment, and no password-reset link in the access log."""
+
+import os
+import runpy
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from gunicorn.config import Config
+
+ROOT = Path(__file__).resolve().parent.parent
+CONF = ROOT / "gunicorn.conf.py"
+GUNICORN = Path(sys.executable).parent / "gunicorn"
+
+
+def _print_config(env: dict, tmp_path) -> dict:
+    """gunicorn's own view of the file: `gunicorn --print-config`, as the image would start it."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN", "FORWARDED"))}
+    clean.update({"DEBUG": "1", "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "portal.settings.base", **env})
+    result = subprocess.run(
+        [str(GUNICORN), "--print-config", "portal.wsgi:application"],
+        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {
+        name.strip(): value.strip()
+        for name, _, value in (line.partition("=") for line in result.stdout.splitlines())
+        if value
+    }
+
+
+def test_gunicorn_defaults_listen_on_loopback_and_trust_only_loopback(tmp_path):
+    config = _print_config({}, tmp_path)
+    assert config["bind"] == "['127.0.0.1:8000']"
+    assert config["workers"] == "3"
+    assert config["timeout"] == "30"
+    assert config["forwarded_allow_ips"] == "['127.0.0.1', '::1']"
+    assert config["secure_scheme_headers"] == "{'X-FORWARDED-PROTO': 'https'}"
+    assert config["accesslog"] == "-"
+    assert config["logger_class"] == "<RedactingLogger()>"
+
+
+def test_gunicorn_settings_come_from_the_environment(tmp_path):
+    config = _print_config(
+        {
+            "GUNICORN_BIND": "0.0.0.0:9000",
+            "GUNICORN_WORKERS": "5",
+            "GUNICORN_THREADS": "4",
+            "GUNICORN_TIMEOUT": "90",
+            "GUNICORN_GRACEFUL_TIMEOUT": "20",
+            "GUNICORN_KEEPALIVE": "15",
+            "FORWARDED_ALLOW_IPS": "172.28.0.10,10.1.0.0/16",
+        },
+        tmp_path,
+    )
+    assert config["bind"] == "['0.0.0.0:9000']"
+    assert (config["workers"], config["threads"], config["timeout"]) == ("5", "4", "90")
+    assert (config["graceful_timeout"], config["keepalive"]) == ("20", "15")
+    assert config["forwarded_allow_ips"] == "['172.28.0.10', '10.1.0.0/16']"
+
+
+def _access_line(path: str, referer: str = "-") -> str:
+    namespace = runpy.run_path(str(CONF))
+    cfg = Config()
+    cfg.set("access_log_format", namespace["access_log_format"])
+    logger = namespace["RedactingLogger"](cfg)
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": path,
+        "PATH_INFO": path.split("?")[0],
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "172.28.0.10",
+        "HTTP_REFERER": referer,
+    }
+    atoms = logger.atoms(SimpleNamespace(status="302 Found", sent=0, headers=[]), SimpleNamespace(headers=[]), environ,
+                         timedelta(milliseconds=12))  # fmt: skip
+    return namespace["access_log_format"] % atoms + " " + atoms["U"] + " " + atoms["f"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/reset/MTI/cfx1ab-0123456789abcdef0123456789abcdef/",
+        "/accounts/reset/MTI/cfx1ab-0123456789abcdef0123456789abcdef/?x=1",
+        "/accounts/reset/MTI/set-password/",
+    ],
+)
+def test_the_access_log_never_holds_a_reset_link(path):
+    line = _access_line(path, referer=f"https://portal.example.nl{path}")
+    assert "0123456789abcdef" not in line and "MTI" not in line
+    assert line.count("/accounts/reset/[redacted]") == 3
+
+
+def test_other_paths_are_logged_as_they_are():
+    line = _access_line("/dossier/documents/5d3c/?download=1")
+    assert '"GET /dossier/documents/5d3c/?download=1 HTTP/1.1" 302' in line
