@@ -1,6 +1,6 @@
 from django.urls import path
 
-from twofactor import views
+from twofactor import settings_views, views
 
 app_name = "twofactor"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("twofactor/", views.StartView.as_view(), name="start"),
     path("twofactor/setup/", views.SetupView.as_view(), name="setup"),
     path("twofactor/setup/sms/", views.SetupSMSView.as_view(), name="setup-sms"),
+    path("twofactor/setup/sms/send/", views.SetupSMSSendView.as_view(), name="setup-sms-send"),
     path("twofactor/setup/app/", views.SetupAppView.as_view(), name="setup-app"),
     path("twofactor/recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery-codes"),
     path(
@@ -16,9 +17,12 @@ urlpatterns = [
         name="recovery-codes-download",
     ),
     path("twofactor/verify/", views.VerifyView.as_view(), name="verify"),
-    path("account/settings/", views.SettingsView.as_view(), name="settings"),
-    path("account/settings/reauth/", views.ReauthView.as_view(), name="reauth"),
-    path("account/settings/reset/", views.ResetView.as_view(), name="reset"),
-    path("account/settings/reset/cancel/", views.CancelResetView.as_view(), name="reset-cancel"),
-    path("account/settings/recovery-codes/", views.NewRecoveryCodesView.as_view(), name="new-recovery-codes"),
+    path("twofactor/verify/resend/", views.VerifyResendView.as_view(), name="verify-resend"),
+    path("account/settings/", settings_views.SettingsView.as_view(), name="settings"),
+    path("account/settings/reauth/", settings_views.ReauthView.as_view(), name="reauth"),
+    path("account/settings/reauth/send-sms/", settings_views.ReauthSendSMSView.as_view(), name="reauth-send-sms"),
+    path("account/settings/reset/", settings_views.ResetView.as_view(), name="reset"),
+    path("account/settings/reset/cancel/", settings_views.CancelResetView.as_view(), name="reset-cancel"),
+    path("account/settings/recovery-codes/", settings_views.NewRecoveryCodesView.as_view(),
+         name="new-recovery-codes"),  # fmt: skip
 ]

@@ -62,7 +62,7 @@ def test_redis_down_login_still_works_and_an_error_is_logged(
 def test_redis_down_sms_sending_fails_closed(client, login, user, settings, redis_down, sms_outbox):
     """SMS caps fail closed (SMS pumping costs money): no SMS, a clear message, the app remains."""
     login(user)
-    response = client.post("/twofactor/setup/sms/", {"send": "1", "number": "+31612345678"})
+    response = client.post("/twofactor/setup/sms/send/", { "number": "+31612345678"})
     assert response.status_code == 429
     assert sms_outbox.messages() == []
 

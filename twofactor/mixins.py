@@ -1,0 +1,61 @@
+"""The gates of the 2FA pages, as view bases: logged in, allowed to enrol, has a method, verified, re-authenticated."""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import urlencode
+from django.views import View
+from django.views.decorators.cache import never_cache
+
+from twofactor import flows, otp, selectors
+
+
+@method_decorator([never_cache], name="dispatch")
+class TwoFactorView(LoginRequiredMixin, View):
+    """Base of every 2FA page: logged in (password step done), never cached."""
+
+
+class EnrolView(TwoFactorView):
+    """Only who may enrol gets here (twofactor.otp.can_enrol)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        has_device = request.user.is_authenticated and selectors.has_confirmed_device(request.user)
+        if request.user.is_authenticated and not otp.can_enrol(request, has_confirmed_device=has_device):
+            return redirect("twofactor:verify" if not otp.is_verified(request) else "twofactor:settings")
+        return super().dispatch(request, *args, **kwargs)
+
+    def enrolled(self, device, codes):
+        flows.finish_enrolment(self.request, device, codes)
+        return redirect("twofactor:recovery-codes")
+
+
+class DeviceView(TwoFactorView):
+    """The second step for a user with a confirmed method (self.device); a verified session moves on."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            if otp.is_verified(request):
+                return redirect(flows.next_pop(request))
+            self.device = selectors.primary_device_for(request.user)
+            if self.device is None:
+                return redirect("twofactor:setup")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class VerifiedView(TwoFactorView):
+    """Mijn Instellingen: a verified session only; otherwise the second step first, and back here."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not otp.is_verified(request):
+            return redirect(f"{reverse('twofactor:start')}?{urlencode({'next': request.path})}")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ReauthRequiredView(VerifiedView):
+    """A sensitive action: the password and a code again, valid TWOFACTOR_REAUTH_SECONDS."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and otp.is_verified(request) and not otp.reauth_is_fresh(request):
+            return redirect(f"{reverse('twofactor:reauth')}?{urlencode({'next': request.path})}")
+        return super().dispatch(request, *args, **kwargs)

@@ -1,0 +1,109 @@
+"""Mijn Instellingen (second factor): the method in use, re-authentication, reset, new recovery codes.
+One view per action; the flow steps in twofactor.flows, the writes in twofactor.services."""
+
+import time
+
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.generic import FormView, TemplateView
+
+from core.redirects import safe_next
+from core.throttling import client_ip
+from twofactor import flows, otp, selectors, services
+from twofactor.forms import ReauthForm
+from twofactor.mixins import ReauthRequiredView, VerifiedView
+
+
+class SettingsView(VerifiedView, TemplateView):
+    """ "Mijn Instellingen": the method in use, the recovery codes left, "reset" and new recovery codes."""
+
+    template_name = "twofactor/settings.html"
+
+    def get_context_data(self, **kwargs):
+        device = selectors.primary_device_for(self.request.user)
+        return super().get_context_data(
+            method=selectors.method_of(device),
+            masked=otp.mask_number(getattr(device, "number", "")),
+            codes_left=selectors.recovery_codes_left(self.request.user),
+            resetting=otp.reset_in_progress(self.request),
+            **kwargs,
+        )
+
+
+@method_decorator(sensitive_post_parameters("password", "token"), name="dispatch")
+class ReauthView(VerifiedView, FormView):
+    """ "Bevestig dat u het bent": the password and a code again, before a sensitive action."""
+
+    template_name = "twofactor/reauth.html"
+    form_class = ReauthForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user, "request": self.request}
+
+    def get_context_data(self, **kwargs):
+        device = selectors.primary_device_for(self.request.user)
+        kwargs["method"] = selectors.method_of(device)
+        kwargs["masked"] = otp.mask_number(getattr(device, "number", ""))
+        return super().get_context_data(**kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if not services.reauth_attempt_allowed(user=request.user, ip=client_ip(request)).allowed:
+            form = self.get_form()
+            form.is_valid()
+            form.add_error(None, _("Too many attempts. For your safety, wait 15 minutes and try again."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        result = services.device_verify(user=self.request.user, token=form.cleaned_data["token"],
+                                        ip=client_ip(self.request))  # fmt: skip
+        if not result.ok:
+            form.add_error("token", _("This code is not correct. Check it and try again, or use a recovery code."))
+            return self.form_invalid(form)
+        otp.mark_reauthenticated(self.request)
+        return redirect(safe_next(self.request.GET.get("next")) or reverse("twofactor:settings"))
+
+
+class ReauthSendSMSView(VerifiedView):
+    """ "Stuur SMS code" on the re-authentication page (for a user whose method is SMS)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        device = selectors.primary_device_for(request.user)
+        if selectors.method_of(device) == "sms":
+            flows.send_sms_code(request, device)
+        target = safe_next(request.GET.get("next"))
+        reauth = reverse("twofactor:reauth")
+        return redirect(f"{reauth}?{urlencode({'next': target})}" if target else reauth)
+
+
+class ResetView(ReauthRequiredView, TemplateView):
+    """ "reset": choose a method again; the old one keeps working until the new one is confirmed."""
+
+    template_name = "twofactor/reset.html"
+
+    def post(self, request):
+        otp.mark_resetting(request)
+        return redirect("twofactor:setup")
+
+
+class NewRecoveryCodesView(ReauthRequiredView, TemplateView):
+    template_name = "twofactor/new_codes.html"
+
+    def post(self, request):
+        request.session[otp.RECOVERY_CODES] = services.recovery_codes_replace(user=request.user, notify=True)
+        request.session[otp.RECOVERY_CODES_AT] = time.time()
+        return redirect("twofactor:recovery-codes")
+
+
+class CancelResetView(VerifiedView):
+    def post(self, request):
+        request.session.pop(otp.RESETTING, None)
+        request.session.pop(otp.PENDING_SECRET, None)
+        services.sms_pending_discard(user=request.user)
+        return redirect("twofactor:settings")
