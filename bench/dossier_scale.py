@@ -52,7 +52,7 @@ def measure(db: str, requests: int) -> dict:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.models import User
-    from dossier.management.commands.bench_users import bench_create, bench_email
+    from devtools.management.commands.bench_users import bench_create, bench_email
     from dossier.views import PAGE_SIZE
 
     out = {"db": db, "requests": requests, "sizes": {}}
@@ -156,7 +156,7 @@ def index_trial(gets: dict, requests: int) -> dict:
             get()
         res[n] = {"p50_ms": round(statistics.median(p50_times(get, requests)) * 1000, 2)}
     from accounts.models import User
-    from dossier.management.commands.bench_users import bench_email
+    from devtools.management.commands.bench_users import bench_email
 
     user = User.objects.get(email=bench_email(f"scale{max(SIZES)}x", 0))
     qs = selectors.dossier_documents(user=user)

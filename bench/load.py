@@ -60,7 +60,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
 sys.path.insert(0, str(ROOT))
 
-from dossier.management.commands.bench_users import BENCH_PASSWORD, bench_email, bench_secret  # noqa: E402
+from devtools.management.commands.bench_users import BENCH_PASSWORD, bench_email, bench_secret  # noqa: E402
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PREFIX = "bench"

@@ -2,7 +2,7 @@
 """Our portal as a target of ../shared/peers/two_factor_peer/measure.py, next to the django-two-factor-auth peer.
 
 measure.py loads this file in the PEER venv (/tmp/peer-venv), so nothing here imports the portal: the TOTP secret
-of bench user i is derived exactly as dossier/management/commands/bench_users.py's bench_secret() does.
+of bench user i is derived exactly as devtools/management/commands/bench_users.py's bench_secret() does.
 
     cd ../shared/peers
     /tmp/peer-venv/bin/python two_factor_peer/measure.py -d 8 --target-file peer \
@@ -150,6 +150,7 @@ PREPARE = [
     [
         "env",
         "DEBUG=1",
+        "DEV_APPS=1",  # the dev-only app with bench_users (installed with DEBUG anyway; explicit)
         PY,
         "manage.py",
         "bench_users",

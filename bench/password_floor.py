@@ -76,7 +76,7 @@ def login_step(logins: int) -> dict:
     from django.core.cache import cache
     from django.test import Client
 
-    from dossier.management.commands.bench_users import bench_create, bench_email
+    from devtools.management.commands.bench_users import bench_create, bench_email
 
     cache.clear()
     bench_create(prefix="pwfloor", count=logins + 5, documents=0)

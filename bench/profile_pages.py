@@ -85,7 +85,7 @@ def main() -> int:
 
         from accounts.models import User
         from accounts.services import SESSION_PASSWORD_AT
-        from dossier.management.commands.bench_users import bench_create, bench_email, bench_secret
+        from devtools.management.commands.bench_users import bench_create, bench_email, bench_secret
 
         cache.clear()
         n = args.n

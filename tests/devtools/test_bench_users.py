@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import OutgoingEmail, User
-from dossier.management.commands.bench_users import (
+from devtools.management.commands.bench_users import (
     BENCH_PASSWORD,
     bench_clear,
     bench_file_name,
