@@ -7,21 +7,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.test_settings import PRODUCTION  # DEBUG off, every required value filled in
 
-# Production settings as tests/test_settings.py starts them: DEBUG off, every required value filled in.
-PRODUCTION = {
-    "DEBUG": "0",
-    "SECRET_KEY": "k" * 50,
-    "ALLOWED_HOSTS": "portal.example.nl",
-    "SITE_URL": "https://portal.example.nl",
-    "DEFAULT_FROM_EMAIL": "noreply@portal.example.nl",
-    "RECAPTCHA_PUBLIC_KEY": "pub",
-    "RECAPTCHA_PRIVATE_KEY": "priv",
-    "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-    "TWILIO_AUTH_TOKEN": "token",
-    "TWILIO_FROM_NUMBER": "+3197010000000",
-}
+ROOT = Path(__file__).resolve().parent.parent.parent
 INSTALLED = (
     "import django; django.setup(); from django.apps import apps; from django.conf import settings; "
     "print(apps.is_installed('devtools'), settings.DEV_APPS)"
