@@ -5,7 +5,7 @@
     .venv/bin/python bench/dossier_scale.py                 # PostgreSQL (throwaway database) and SQLite
     .venv/bin/python bench/dossier_scale.py --db pg --requests 50
 
-In-process, Django's test client with the production settings (DEBUG off; see bench/_common.py), one employee with
+In-process, Django's test client with the production settings (DEBUG off; see bench/lib/inproc.py), one employee with
 10 documents and one with 10,000 (bench_users' bench_create, every row pointing at one stored PDF), each in a
 verified session (force_login plus django-otp's session key, as the token step leaves it). Per employee: the
 queries of one GET /dossier/ (CaptureQueriesContext), then the median of --requests GETs; also the last page of
@@ -23,36 +23,26 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root: bench.lib, devtools, the portal
+
+from bench.lib import inproc  # noqa: E402
+from bench.lib.env import PY, ROOT  # noqa: E402
+from bench.lib.machine import machine  # noqa: E402
 
 SIZES = (10, 10_000)
 
 
 def child(db: str, requests: int) -> dict:
-    var_dir = _common.tempdir("scale-var-")
-    db_name = "ours_bench_scale"
-    url = _common.pg_recreate(db_name) if db == "pg" else None
-    try:
-        _common.setup_django(_common.bench_env(var_dir=var_dir, database_url=url), collectstatic=True)
+    with inproc.portal(db=db, db_name="ours_bench_scale", var_prefix="scale-var-", collectstatic=True):
         return measure(db, requests)
-    finally:
-        if url:
-            from django.db import connections
-
-            connections.close_all()
-            _common.pg_drop(db_name)
 
 
 def measure(db: str, requests: int) -> dict:
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.models import User
-    from dossier.management.commands.bench_users import bench_create, bench_email
+    from devtools.management.commands.bench_users import bench_create, bench_email
     from dossier.views import PAGE_SIZE
 
     out = {"db": db, "requests": requests, "sizes": {}}
@@ -62,12 +52,7 @@ def measure(db: str, requests: int) -> dict:
         bench_create(prefix=prefix, count=1, documents=n)
         seed_s = time.perf_counter() - t0
         user = User.objects.get(email=bench_email(prefix, 0))
-        device = TOTPDevice.objects.get(user=user)
-        client = Client()
-        client.force_login(user, backend="accounts.backends.EmailBackend")
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
+        client = inproc.verified_client(user)
 
         def get(path="/dossier/", client=client):
             r = client.get(path)
@@ -105,13 +90,8 @@ def measure(db: str, requests: int) -> dict:
             from dossier import selectors
 
             qs = selectors.dossier_documents(user=user)
-            with connection.cursor() as cur:
-                sql, params = qs[:PAGE_SIZE].query.sql_with_params()
-                cur.execute("EXPLAIN ANALYZE " + sql, params)
-                entry["explain_page"] = [row[0] for row in cur.fetchall()]
-                sql, params = qs.order_by().values("pk").query.sql_with_params()
-                cur.execute(f"EXPLAIN ANALYZE SELECT COUNT(*) FROM ({sql}) s", params)
-                entry["explain_count"] = [row[0] for row in cur.fetchall()]
+            entry["explain_page"] = inproc.explain(qs[:PAGE_SIZE])
+            entry["explain_count"] = inproc.explain(qs, count=True)
         out["sizes"][n] = entry
         out.setdefault("_gets", {})[n] = get
     if db == "pg":
@@ -156,17 +136,12 @@ def index_trial(gets: dict, requests: int) -> dict:
             get()
         res[n] = {"p50_ms": round(statistics.median(p50_times(get, requests)) * 1000, 2)}
     from accounts.models import User
-    from dossier.management.commands.bench_users import bench_email
+    from devtools.management.commands.bench_users import bench_email
 
     user = User.objects.get(email=bench_email(f"scale{max(SIZES)}x", 0))
     qs = selectors.dossier_documents(user=user)
-    with connection.cursor() as cur:
-        sql, params = qs[:PAGE_SIZE].query.sql_with_params()
-        cur.execute("EXPLAIN ANALYZE " + sql, params)
-        res["explain_page"] = [row[0] for row in cur.fetchall()]
-        sql, params = qs.order_by().values("pk").query.sql_with_params()
-        cur.execute(f"EXPLAIN ANALYZE SELECT COUNT(*) FROM ({sql}) s", params)
-        res["explain_count"] = [row[0] for row in cur.fetchall()]
+    res["explain_page"] = inproc.explain(qs[:PAGE_SIZE])
+    res["explain_count"] = inproc.explain(qs, count=True)
     return res
 
 
@@ -179,14 +154,14 @@ def main() -> int:
     if args.child:
         print(json.dumps(child(args.child, args.requests)))
         return 0
-    print(f"dossier_scale  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  {_common.machine()}")
+    print(f"dossier_scale  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  {machine()}")
     results = []
     for db in args.db.split(","):
         run = subprocess.run(
-            [_common.PY, __file__, "--child", db, "--requests", str(args.requests)],
+            [PY, __file__, "--child", db, "--requests", str(args.requests)],
             capture_output=True,
             text=True,
-            cwd=_common.ROOT,
+            cwd=ROOT,
         )
         if run.returncode != 0:
             print(f"[{db}] FAILED to run:\n{run.stderr[-3000:]}")

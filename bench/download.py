@@ -24,19 +24,19 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import time
-from http.client import HTTPConnection
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root: bench.lib, devtools, the portal
 
-CHUNK = 1024 * 1024
+from bench.lib import inproc  # noqa: E402
+from bench.lib.client import CHUNK, Http  # noqa: E402
+from bench.lib.env import PY, WORK  # noqa: E402
+from bench.lib.machine import machine  # noqa: E402
+from bench.lib.server import Gunicorn, free_port, stop_process  # noqa: E402
 
 # The transfer floor: the same file over loopback from the simplest HTTP server there is (headers, then sendfile(2))
 RAW_SERVER = r"""
@@ -59,12 +59,6 @@ while True:
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def proc_status(pid: int) -> dict:
     out = {}
     with open(f"/proc/{pid}/status") as f:
@@ -75,41 +69,24 @@ def proc_status(pid: int) -> dict:
     return out
 
 
-def children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
+def get(port: int, path: str, cookie: dict) -> tuple[int, dict, int, float]:
+    """GET over loopback, the body read in 1 MiB chunks and discarded: status, headers, bytes, seconds."""
+    r = Http(f"http://127.0.0.1:{port}", timeout=120).request("GET", path, jar=dict(cookie), discard=True)
+    return r.status, dict(r.headers.items()), r.size, r.elapsed
 
 
-def get(port: int, path: str, cookie: str) -> tuple[int, dict, int, float]:
-    conn = HTTPConnection("127.0.0.1", port, timeout=120)
-    t0 = time.perf_counter()
-    conn.request("GET", path, headers={"Cookie": cookie, "Host": f"127.0.0.1:{port}"})
-    r = conn.getresponse()
-    n = 0
-    while chunk := r.read(CHUNK):
-        n += len(chunk)
-    dt = time.perf_counter() - t0
-    headers = dict(r.getheaders())
-    conn.close()
-    return r.status, headers, n, dt
-
-
-def setup(size_mb: int, env: dict) -> tuple[str, str, Path]:
+def setup(size_mb: int) -> tuple[str, dict, Path]:
     """The employee, the device, the 200 MB document and a verified session; returns (doc path, cookie, file)."""
     from django.conf import settings
-    from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.models import User
-    from accounts.sessions import SessionStore
     from dossier.models import Document, documents_storage
 
     user = User.objects.create(
         email="download@bench.test", first_name="Bench", last_name="Download", language="nl"
     )
-    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    TOTPDevice.objects.create(user=user, name="app", confirmed=True)
     storage = documents_storage()
     name = "bench/download-200mb.pdf"
     path = Path(storage.path(name))
@@ -133,20 +110,9 @@ def setup(size_mb: int, env: dict) -> tuple[str, str, Path]:
         size=path.stat().st_size,
         sha256=digest.hexdigest(),
     )
-    s = SessionStore()
-    now = time.time()
-    s.update(
-        {
-            "_auth_user_id": str(user.pk),
-            "_auth_user_backend": "accounts.backends.EmailBackend",
-            "_auth_user_hash": user.get_session_auth_hash(),
-            DEVICE_ID_SESSION_KEY: device.persistent_id,
-            "accounts.session_started": now,
-            "accounts.last_seen": now,
-        }
-    )
-    s.create()
-    return f"/dossier/documents/{doc.pk}/", f"{settings.SESSION_COOKIE_NAME}={s.session_key}", path
+    client = inproc.verified_client(user)
+    cookie = settings.SESSION_COOKIE_NAME
+    return f"/dossier/documents/{doc.pk}/", {cookie: client.cookies[cookie].value}, path
 
 
 def disk_floor(path: Path, repeat: int) -> float:
@@ -164,57 +130,32 @@ def disk_floor(path: Path, repeat: int) -> float:
 def raw_floor(path: Path, repeat: int) -> float:
     port = free_port()
     proc = subprocess.Popen(
-        [_common.PY, "-c", RAW_SERVER, str(port), str(path)], stdout=subprocess.PIPE, text=True
+        [PY, "-c", RAW_SERVER, str(port), str(path)], stdout=subprocess.PIPE, text=True
     )
     try:
         assert proc.stdout.readline().strip() == "ready"
-        get(port, "/", "")
+        get(port, "/", {})
         rates = []
         for _ in range(repeat):
-            status, _h, n, dt = get(port, "/", "")
+            status, _h, n, dt = get(port, "/", {})
             assert status == 200 and n == path.stat().st_size
             rates.append(n / dt / 1e6)
         return statistics.median(rates)
     finally:
-        proc.kill()
-        proc.wait()
+        stop_process(proc, timeout=5)
 
 
-def serve_and_measure(mode: str, env: dict, doc_path: str, cookie: str, repeat: int) -> dict:
-    port = free_port()
+def serve_and_measure(mode: str, env: dict, doc_path: str, cookie: dict, repeat: int) -> dict:
     run_env = dict(os.environ, **env)
-    cmd = [
-        str(_common.ROOT / ".venv/bin/gunicorn"),
-        "portal.wsgi:application",
-        "--workers",
-        "1",
-        "--worker-class",
-        "sync",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-        "--timeout",
-        "120",
-    ]
+    args = ("--log-level", "warning", "--timeout", "120")
     if mode == "nginx":
         run_env["DOCUMENT_SENDFILE"] = "nginx"
     if mode == "django-no-sendfile":
-        cmd.append("--no-sendfile")
-    log = open(_common.WORK / f"download-{mode}.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=_common.ROOT, env=run_env, stdout=log, stderr=subprocess.STDOUT)
+        args += ("--no-sendfile",)
+    server = Gunicorn(run_env, workers=1, log_path=WORK / f"download-{mode}.log", args=args)
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if get(port, "/healthz/", "")[0] in (200, 503):
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"gunicorn did not start, see {log.name}")
-            time.sleep(0.2)
-        worker = children(proc.pid)[0]
+        server.start(ready=(200, 503))
+        port, worker = server.port, server.worker_pids()[0]
         for _ in range(3):  # warm the worker: dossier page, a document response
             get(port, "/dossier/", cookie)
         get(port, doc_path, cookie)
@@ -239,13 +180,7 @@ def serve_and_measure(mode: str, env: dict, doc_path: str, cookie: str, repeat: 
             "worker_rss_mib": round(proc_status(worker)["VmRSS"], 1),
         }
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        server.stop()
 
 
 def main() -> int:
@@ -254,14 +189,10 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--db", choices=["sqlite", "pg"], default="sqlite")
     args = ap.parse_args()
-    print(f"download  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  {_common.machine()}")
-    var_dir = _common.tempdir("download-var-")
+    print(f"download  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  {machine()}")
     db_name = "ours_bench_download"
-    url = _common.pg_recreate(db_name) if args.db == "pg" else None
-    env = _common.bench_env(var_dir=var_dir, database_url=url)
-    try:
-        _common.setup_django(env, collectstatic=True)
-        doc_path, cookie, path = setup(args.size_mb, env)
+    with inproc.portal(db=args.db, db_name=db_name, var_prefix="download-var-", collectstatic=True) as env:
+        doc_path, cookie, path = setup(args.size_mb)
         from django.db import connections
 
         connections.close_all()
@@ -296,15 +227,6 @@ def main() -> int:
             f"nginx (X-Accel-Redirect): the worker answers in {ng['seconds'] * 1000:.1f} ms with "
             f"{ng['bytes']} body bytes, peak memory growth {ng['peak_growth_mib']} MiB; nginx streams the file"
         )
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if url:
-            _common.pg_drop(db_name)
-        import shutil
-
-        shutil.rmtree(var_dir, ignore_errors=True)
     return 0
 
 

@@ -20,9 +20,8 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import signal
+import shutil
 import smtplib
-import socket
 import subprocess
 import sys
 import time
@@ -30,9 +29,14 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root: bench.lib, devtools, the portal
 
+from bench.lib import inproc  # noqa: E402
+from bench.lib.env import PY, ROOT  # noqa: E402
+from bench.lib.machine import machine  # noqa: E402
+from bench.lib.server import free_port, stop_process, tempdir  # noqa: E402
+
+DB_NAME = "ours_bench_mail"
 SMTP_SERVER = r"""
 import signal, sys
 from aiosmtpd.controller import Controller
@@ -53,12 +57,6 @@ signal.sigwait({signal.SIGTERM, signal.SIGINT})
 c.stop()
 f.close()
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def received(path: Path, prefix: str) -> collections.Counter:
@@ -120,8 +118,8 @@ def run_workers(env: dict, k: int) -> tuple[float, list[str]]:
     t0 = time.perf_counter()
     procs = [
         subprocess.Popen(
-            [_common.PY, "manage.py", "send_notifications"],
-            cwd=_common.ROOT,
+            [PY, "manage.py", "send_notifications"],
+            cwd=ROOT,
             env=dict(os.environ, **env),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -137,105 +135,95 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mails", type=int, default=10_000)
     args = ap.parse_args()
-    n = args.mails
-    print(f"notifications  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  {_common.machine()}")
-    var_dir = _common.tempdir("mail-var-")
-    db_name = "ours_bench_mail"
-    url = _common.pg_recreate(db_name)
+    print(f"notifications  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  {machine()}")
     port = free_port()
-    sink = Path(var_dir) / "received.txt"
+    sink_dir = tempdir("mail-sink-")
+    sink = Path(sink_dir) / "received.txt"
     sink.touch()
-    env = _common.bench_env(
-        var_dir=var_dir,
-        database_url=url,
-        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-        EMAIL_HOST="127.0.0.1",
-        EMAIL_PORT=str(port),
-        EMAIL_USE_TLS="0",
-        EMAIL_USE_SSL="0",
-    )
-    server = subprocess.Popen(
-        [_common.PY, "-c", SMTP_SERVER, str(port), str(sink)], stdout=subprocess.PIPE, text=True
-    )
+    server = subprocess.Popen([PY, "-c", SMTP_SERVER, str(port), str(sink)], stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout.readline().strip() == "ready"
-        _common.setup_django(env)
-        from django.conf import settings
-        from django.db import connections
-
-        from core.models import OutgoingEmail
-
-        # start-up cost of the command alone (nothing pending)
-        t0 = time.perf_counter()
-        _common.manage(env, "send_notifications", capture_output=True)
-        startup = time.perf_counter() - t0
-
-        enqueue("s", n)
-        rows = list(
-            OutgoingEmail.objects.filter(to__startswith="s").values_list(
-                "to", "subject", "body_text", "body_html"
-            )
-        )
-        connections.close_all()
-        f1 = floor(port, "f", rows, settings.DEFAULT_FROM_EMAIL)
-        wait_for(sink, "f", n)
-
-        one_s, out1 = run_workers(env, 1)
-        wait_for(sink, "s", n)
-        f2 = floor(port, "g", rows, settings.DEFAULT_FROM_EMAIL)
-        wait_for(sink, "g", n)
-        floor_s = (f1 + f2) / 2
-
-        enqueue("d", n)
-        connections.close_all()
-        two_s, out2 = run_workers(env, 2)
-        wait_for(sink, "d", n)
-
-        got_s, got_d = received(sink, "s"), received(sink, "d")
-        pending = OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING).count()
-        dup_d = sum(1 for c in got_d.values() if c > 1)
-        dup_s = sum(1 for c in got_s.values() if c > 1)
-        connections.close_all()
-
-        print(
-            f"{n} mails (text + HTML, {len(rows[0][2]) + len(rows[0][3])} body characters each), "
-            f"aiosmtpd on 127.0.0.1:{port}, PostgreSQL {url.rsplit('/', 1)[-1]}"
-        )
-        print(f"  smtplib loop, one connection:      {f1:.2f} s and {f2:.2f} s -> {n / floor_s:.0f} mails/s")
-        print(
-            f"  send_notifications, 1 worker:      {one_s:.2f} s wall ({out1}), of which start-up {startup:.2f} s "
-            f"-> {n / one_s:.0f} mails/s; received {sum(got_s.values())}, distinct {len(got_s)}, twice {dup_s}"
-        )
-        print(
-            f"  send_notifications, 2 workers:     {two_s:.2f} s wall ({out2}); received {sum(got_d.values())}, "
-            f"distinct {len(got_d)}, twice {dup_d}; rows still pending {pending}"
-        )
-        print()
-        r1 = one_s / floor_s
-        r1x = (one_s - startup) / floor_s
-        ok_once = dup_d == 0 and len(got_d) == n and pending == 0
-        print(
-            f"send_notifications/smtplib time ratio = {r1:.2f}x with start-up, {r1x:.2f}x without "
-            f"(goal <= 2x: {'met' if r1 <= 2 else ('met without start-up' if r1x <= 2 else 'NOT met')})"
-        )
-        print(
-            f"two workers at once on PostgreSQL: {len(got_d)}/{n} delivered, {dup_d} twice, "
-            f"time ratio to one worker {two_s / one_s:.2f}x (goal no mail twice: {'met' if ok_once else 'NOT met'})"
-        )
+        with inproc.portal(
+            db="pg",
+            db_name=DB_NAME,
+            var_prefix="mail-var-",
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=str(port),
+            EMAIL_USE_TLS="0",
+            EMAIL_USE_SSL="0",
+        ) as env:
+            measure(env, port, sink, args.mails)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: BLE001
-            pass
-        _common.pg_drop(db_name)
+        stop_process(server, timeout=10)
+        shutil.rmtree(sink_dir, ignore_errors=True)
     return 0
+
+
+def measure(env: dict, port: int, sink: Path, n: int) -> None:
+    """send_notifications against the smtplib floor, then two workers at once; prints the figures and ratios."""
+    from django.conf import settings
+    from django.db import connections
+
+    from core.models import OutgoingEmail
+
+    # start-up cost of the command alone (nothing pending)
+    t0 = time.perf_counter()
+    inproc.manage(env, "send_notifications", capture_output=True)
+    startup = time.perf_counter() - t0
+
+    enqueue("s", n)
+    rows = list(
+        OutgoingEmail.objects.filter(to__startswith="s").values_list(
+            "to", "subject", "body_text", "body_html"
+        )
+    )
+    connections.close_all()
+    f1 = floor(port, "f", rows, settings.DEFAULT_FROM_EMAIL)
+    wait_for(sink, "f", n)
+
+    one_s, out1 = run_workers(env, 1)
+    wait_for(sink, "s", n)
+    f2 = floor(port, "g", rows, settings.DEFAULT_FROM_EMAIL)
+    wait_for(sink, "g", n)
+    floor_s = (f1 + f2) / 2
+
+    enqueue("d", n)
+    connections.close_all()
+    two_s, out2 = run_workers(env, 2)
+    wait_for(sink, "d", n)
+
+    got_s, got_d = received(sink, "s"), received(sink, "d")
+    pending = OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING).count()
+    dup_d = sum(1 for c in got_d.values() if c > 1)
+    dup_s = sum(1 for c in got_s.values() if c > 1)
+    connections.close_all()
+
+    print(
+        f"{n} mails (text + HTML, {len(rows[0][2]) + len(rows[0][3])} body characters each), "
+        f"aiosmtpd on 127.0.0.1:{port}, PostgreSQL {DB_NAME}"
+    )
+    print(f"  smtplib loop, one connection:      {f1:.2f} s and {f2:.2f} s -> {n / floor_s:.0f} mails/s")
+    print(
+        f"  send_notifications, 1 worker:      {one_s:.2f} s wall ({out1}), of which start-up {startup:.2f} s "
+        f"-> {n / one_s:.0f} mails/s; received {sum(got_s.values())}, distinct {len(got_s)}, twice {dup_s}"
+    )
+    print(
+        f"  send_notifications, 2 workers:     {two_s:.2f} s wall ({out2}); received {sum(got_d.values())}, "
+        f"distinct {len(got_d)}, twice {dup_d}; rows still pending {pending}"
+    )
+    print()
+    r1 = one_s / floor_s
+    r1x = (one_s - startup) / floor_s
+    ok_once = dup_d == 0 and len(got_d) == n and pending == 0
+    print(
+        f"send_notifications/smtplib time ratio = {r1:.2f}x with start-up, {r1x:.2f}x without "
+        f"(goal <= 2x: {'met' if r1 <= 2 else ('met without start-up' if r1x <= 2 else 'NOT met')})"
+    )
+    print(
+        f"two workers at once on PostgreSQL: {len(got_d)}/{n} delivered, {dup_d} twice, "
+        f"time ratio to one worker {two_s / one_s:.2f}x (goal no mail twice: {'met' if ok_once else 'NOT met'})"
+    )
 
 
 if __name__ == "__main__":

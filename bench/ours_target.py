@@ -1,8 +1,9 @@
 # ruff: noqa: S108, S110, S603, S608, SIM115 - a local bench script: fixed loopback commands, /tmp work folders
 """Our portal as a target of ../shared/peers/two_factor_peer/measure.py, next to the django-two-factor-auth peer.
 
-measure.py loads this file in the PEER venv (/tmp/peer-venv), so nothing here imports the portal: the TOTP secret
-of bench user i is derived exactly as dossier/management/commands/bench_users.py's bench_secret() does.
+measure.py loads this file in the PEER venv (/tmp/peer-venv), so nothing here imports the portal or Django: the
+environment and the settings module come from bench/lib/env.py and the bench users' email, password and TOTP secret
+from devtools/bench_identity.py, both standard library only (the work tree is appended to sys.path for them).
 
     cd ../shared/peers
     /tmp/peer-venv/bin/python two_factor_peer/measure.py -d 8 --target-file peer \
@@ -28,16 +29,20 @@ BENCH_HASHER=django (see ours_target_django_hasher.py) swaps the hasher for Djan
 t=2, p=8, the peer's), for the "password step at equal hasher parameters" comparison.
 """
 
-import base64
-import hashlib
 import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 CHECKOUT = Path(__file__).resolve().parent.parent
-PY = str(CHECKOUT / ".venv/bin/python")
-WORK = Path(os.environ.get("OURS_BENCH_DIR", "/tmp/ours-bench"))
+if str(CHECKOUT) not in sys.path:
+    sys.path.append(str(CHECKOUT))  # appended: nothing of the peer's is shadowed
+
+from bench.lib.env import PY, WORK, production_env, write_settings_module  # noqa: E402
+from devtools.bench_identity import BENCH_PASSWORD  # noqa: E402
+from devtools.bench_identity import bench_email as _bench_email  # noqa: E402
+from devtools.bench_identity import bench_secret as _bench_secret  # noqa: E402
+
 PREFIX = "bench"
 USERS = 2000
 DOCUMENTS = 20
@@ -45,17 +50,13 @@ HASHER = os.environ.get(
     "BENCH_HASHER", "portal"
 )  # "portal" (19 MiB, t=2, p=1) or "django" (100 MiB, t=2, p=8)
 
-# bench_users.BENCH_PASSWORD and bench_email()
-BENCH_PASSWORD = "bench-wachtwoord-2026"
-
 
 def bench_email(i: int) -> str:
-    return f"{PREFIX}{i}@bench.test"
+    return _bench_email(PREFIX, i)
 
 
 def totp_secret(i: int) -> str:
-    """bench_users.bench_secret(prefix, i): base32 of the first 20 bytes of sha256(f"{prefix}{i}")."""
-    return base64.b32encode(hashlib.sha256(f"{PREFIX}{i}".encode()).digest()[:20]).decode("ascii")
+    return _bench_secret(PREFIX, i)
 
 
 PORTAL_ARGON2 = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}  # accounts/hashers.py
@@ -67,30 +68,13 @@ def _settings_module(hasher: str) -> str:
     name = f"ours_bench_settings_{hasher}" + (
         "_stocksqlite" if os.environ.get("OURS_SQLITE_STOCK") == "1" else ""
     )
-    WORK.mkdir(parents=True, exist_ok=True)
-    text = (
-        '"""Bench only: production settings, with STATIC_ROOT under the bench folder."""\n'
-        "from portal.settings.base import *  # noqa: F403\n\n"
-        f"STATIC_ROOT = {str(WORK / 'static')!r}\n"
-    )
-    if os.environ.get("OURS_SQLITE_STOCK") != "1":
-        # The change this bench recommends for portal/settings/base.py (see bench/RESULTS.md): without it two
-        # gunicorn workers get "database is locked" (500) at the token step, where a transaction that began with
-        # a read (select_for_update is a no-op on SQLite) must upgrade to a write lock and SQLite refuses at once.
-        text += (
-            "if DATABASES['default']['ENGINE'].endswith('sqlite3'):\n"
-            "    DATABASES['default'].setdefault('OPTIONS', {}).update({'timeout': 30, "
-            "'transaction_mode': 'IMMEDIATE', 'init_command': 'PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;'})\n"
-        )
+    extra = ""
     if hasher == "django":
-        text += (
+        extra = (
             "PASSWORD_HASHERS = ['django.contrib.auth.hashers.Argon2PasswordHasher', "
             "'accounts.hashers.PortalArgon2PasswordHasher', 'django.contrib.auth.hashers.PBKDF2PasswordHasher']\n"
         )
-    path = WORK / f"{name}.py"
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-    return name
+    return write_settings_module(WORK, name, static_root=WORK / "static", extra=extra)
 
 
 def _database_url() -> tuple[str | None, str]:
@@ -106,29 +90,15 @@ _DB_URL, _DB = _database_url()
 _VAR = WORK / "var"
 _VAR.mkdir(parents=True, exist_ok=True)
 
-ENV = {
-    "DJANGO_SETTINGS_MODULE": _settings_module(HASHER),
-    "PYTHONPATH": str(WORK),
-    "PYTHONPYCACHEPREFIX": "/tmp/ours-bench/pycache",
-    "DEBUG": "0",
-    "SECRET_KEY": "bench-only-not-secret-" + "x" * 40,
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "SITE_URL": "http://127.0.0.1",
-    "DEFAULT_FROM_EMAIL": "Verzuimportaal <noreply@bench.test>",
-    "RECAPTCHA_PUBLIC_KEY": "bench-dummy",
-    "RECAPTCHA_PRIVATE_KEY": "bench-dummy",
-    "SMS_GATEWAY": "twilio",
-    "TWILIO_ACCOUNT_SID": "ACbench",
-    "TWILIO_AUTH_TOKEN": "bench",
-    "TWILIO_FROM_NUMBER": "+3197010000000",
-    "SECURE_SSL_REDIRECT": "0",
-    "SECURE_HSTS_SECONDS": "0",
-    "MAIL_DELIVERY": "worker",
-    "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    "VAR_DIR": str(_VAR),
-    "REDIS_URL": os.environ.get("OURS_REDIS_URL", "redis://127.0.0.1:6379/10"),
-    "LOG_LEVEL": "WARNING",
-}
+ENV = production_env(
+    DJANGO_SETTINGS_MODULE=_settings_module(HASHER),
+    PYTHONPATH=str(WORK),
+    PYTHONPYCACHEPREFIX=str(WORK / "pycache"),
+    ALLOWED_HOSTS="127.0.0.1,localhost",
+    VAR_DIR=str(_VAR),
+    REDIS_URL=os.environ.get("OURS_REDIS_URL", "redis://127.0.0.1:6379/10"),
+    LOG_LEVEL="WARNING",
+)
 if _DB_URL:
     ENV["DATABASE_URL"] = _DB_URL
 
@@ -150,6 +120,7 @@ PREPARE = [
     [
         "env",
         "DEBUG=1",
+        "DEV_APPS=1",  # the dev-only app with bench_users (installed with DEBUG anyway; explicit)
         PY,
         "manage.py",
         "bench_users",

@@ -28,10 +28,11 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root: bench.lib, devtools, the portal
 
-PASSWORD = "bench-wachtwoord-2026"
+from bench.lib import inproc  # noqa: E402
+from bench.lib.machine import machine  # noqa: E402
+from devtools.bench_identity import BENCH_PASSWORD as PASSWORD  # noqa: E402
 
 
 def timed(fn) -> tuple[float, float]:
@@ -76,7 +77,7 @@ def login_step(logins: int) -> dict:
     from django.core.cache import cache
     from django.test import Client
 
-    from dossier.management.commands.bench_users import bench_create, bench_email
+    from devtools.management.commands.bench_users import bench_create, bench_email
 
     cache.clear()
     bench_create(prefix="pwfloor", count=logins + 5, documents=0)
@@ -118,16 +119,14 @@ def main() -> int:
     ap.add_argument("--logins", type=int, default=40)
     ap.add_argument("--rounds", type=int, default=20, help="verifies per hasher in part 1")
     args = ap.parse_args()
-    print(f"password_floor  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  {_common.machine()}")
-    db_name = "ours_bench_password"
-    url = _common.pg_recreate(db_name)
-    env = _common.bench_env(
-        var_dir=_common.tempdir("pw-var-"),
-        database_url=url,
+    print(f"password_floor  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  {machine()}")
+    with inproc.portal(
+        db="pg",
+        db_name="ours_bench_password",
+        var_prefix="pw-var-",
+        collectstatic=True,
         REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/11"),
-    )
-    try:
-        _common.setup_django(env, collectstatic=True)
+    ):
         costs = hasher_costs(args.rounds)
         print("\n1. argon2id verify, in-process")
         print(
@@ -165,11 +164,6 @@ def main() -> int:
         print(
             f"password step in-process / argon2 verify = {ratio:.2f}x (goal <= 1.05x over HTTP: see measure.py b1)"
         )
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _common.pg_drop(db_name)
     return 0
 
 

@@ -5,7 +5,7 @@
     .venv/bin/python bench/profile_pages.py                  # PostgreSQL (throwaway database) + Redis db 12
     PYTHONPATH=/tmp/ours-bench/pyinstr .venv/bin/python bench/profile_pages.py --n 200
 
-Django's test client, the production settings (DEBUG off, see bench/_common.py), bench users with 20 documents.
+Django's test client, the production settings (DEBUG off, see bench/lib/inproc.py), bench users with 20 documents.
 Per page: the SQL queries of one request (CaptureQueriesContext), the mean time of --n requests, and a profile of
 those requests: pyinstrument when it can be imported (pip install --target DIR pyinstrument; PYTHONPATH=DIR),
 else cProfile. The token step uses a fresh session at the token step per request (force_login plus the password
@@ -22,8 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _common  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root: bench.lib, devtools, the portal
+
+from bench.lib import inproc  # noqa: E402
+from bench.lib.machine import machine  # noqa: E402
 
 try:
     from pyinstrument import Profiler
@@ -65,27 +67,22 @@ def main() -> int:
     ap.add_argument("--top", type=int, default=60)
     args = ap.parse_args()
     print(
-        f"profile_pages  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  {_common.machine()}  "
+        f"profile_pages  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  {machine()}  "
         f"profiler={'pyinstrument' if Profiler else 'cProfile'}"
     )
-    db_name = "ours_bench_profile"
-    url = _common.pg_recreate(db_name)
-    env = _common.bench_env(
-        var_dir=_common.tempdir("prof-var-"), database_url=url, REDIS_URL="redis://127.0.0.1:6379/12"
-    )
-    try:
-        _common.setup_django(env, collectstatic=True)
+    redis_url = "redis://127.0.0.1:6379/12"
+    with inproc.portal(
+        db="pg", db_name="ours_bench_profile", var_prefix="prof-var-", collectstatic=True, REDIS_URL=redis_url
+    ):
         import pyotp
         from django.core.cache import cache
         from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
-        from django_otp import DEVICE_ID_SESSION_KEY
-        from django_otp.plugins.otp_totp.models import TOTPDevice
 
         from accounts.models import User
         from accounts.services import SESSION_PASSWORD_AT
-        from dossier.management.commands.bench_users import bench_create, bench_email, bench_secret
+        from devtools.management.commands.bench_users import bench_create, bench_email, bench_secret
 
         cache.clear()
         n = args.n
@@ -137,12 +134,7 @@ def main() -> int:
         times["token step"] = profiled("POST /twofactor/verify/ (token step)", token_post, n, args.top)
 
         # dossier page, 20 documents, verified session
-        user = users[bench_email("prof", n + 1)]
-        c = Client()
-        c.force_login(user, backend="accounts.backends.EmailBackend")
-        s = c.session
-        s[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user).persistent_id
-        s.save()
+        c = inproc.verified_client(users[bench_email("prof", n + 1)])
 
         def dossier(i):
             r = c.get("/dossier/")
@@ -159,11 +151,6 @@ def main() -> int:
         print()
         for k, v in times.items():
             print(f"{k}: {v:.2f} ms per request in-process (profiler on)")
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        _common.pg_drop(db_name)
     return 0
 
 

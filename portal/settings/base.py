@@ -77,6 +77,16 @@ if DEBUG:
     WHITENOISE_USE_FINDERS = True
     WHITENOISE_AUTOREFRESH = True
 
+# --- dev-only apps (bench/README.md): bench and demo helpers that production never installs -----------------------
+# `devtools` (manage.py bench_users) is installed with DEBUG on; DEV_APPS=0 leaves it out. Like every development
+# switch, DEV_APPS=1 is refused with DEBUG off.
+DEV_APPS = env_bool("DEV_APPS", DEBUG)
+if DEV_APPS and not DEBUG:
+    raise ImproperlyConfigured("DEV_APPS is a development switch and cannot run with DEBUG off.")
+if DEV_APPS:
+    INSTALLED_APPS.append("devtools.apps.DevtoolsConfig")
+# --- end of dev-only apps -----------------------------------------------------------------------------------------
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

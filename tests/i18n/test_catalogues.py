@@ -25,6 +25,7 @@ def refreshed_catalogues(tmp_path_factory):
     env = {
         **os.environ,
         "DEBUG": "1",
+        "DEV_APPS": "0",  # the dev-only apps (devtools) are not copied: they hold no user-facing strings
         "VAR_DIR": str(work / "var"),
         "DJANGO_SETTINGS_MODULE": "portal.settings.base",
     }

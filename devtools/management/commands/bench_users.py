@@ -7,8 +7,10 @@ employer, and `--documents` documents each. Every document row points at ONE sma
 documents storage; no notification mail is queued. `--clear` first removes earlier users of the same prefix with
 their documents, devices, employments, sessions and access log rows.
 
-bench_secret() is importable without Django being set up (bench/load.py computes the same codes with pyotp), so
-the models are imported inside the functions that need them.
+The password, the email and the TOTP secret of user i come from devtools/bench_identity.py, which imports no Django
+(the bench scripts compute the same codes with pyotp); the models are imported inside the functions that need them,
+so the bench scripts can import bench_create() before Django is set up. The app `devtools` is installed with DEBUG
+only (portal/settings/base.py), and the command refuses to run with DEBUG off as well.
 """
 
 import base64
@@ -19,19 +21,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-BENCH_PASSWORD = "bench-wachtwoord-2026"
-BENCH_DOMAIN = "bench.test"
+from devtools.bench_identity import BENCH_DOMAIN, BENCH_PASSWORD, bench_email, bench_secret
+
+__all__ = ["BENCH_PASSWORD", "bench_clear", "bench_create", "bench_email", "bench_file_name", "bench_secret"]
+
 BATCH = 1000
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
-
-
-def bench_email(prefix: str, i: int) -> str:
-    return f"{prefix}{i}@{BENCH_DOMAIN}"
-
-
-def bench_secret(prefix: str, i: int) -> str:
-    """The TOTP secret of bench user i, base32 as authenticator apps and pyotp want it (32 characters)."""
-    return base64.b32encode(hashlib.sha256(f"{prefix}{i}".encode()).digest()[:20]).decode("ascii")
 
 
 def bench_employer_name(prefix: str) -> str:
@@ -180,5 +175,5 @@ class Command(BaseCommand):
         self.stdout.write(
             "TOTP secret of user i (an authenticator app, 6 digits, 30 s): "
             f"base32(sha256(f'{{prefix}}{{i}}')[:20]), e.g. {bench_email(prefix, 0)}: {bench_secret(prefix, 0)}; "
-            "in Python: dossier.management.commands.bench_users.bench_secret(prefix, i)."
+            "in Python: devtools.bench_identity.bench_secret(prefix, i)."
         )

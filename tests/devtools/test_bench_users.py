@@ -10,7 +10,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from core.models import OutgoingEmail
-from dossier.management.commands.bench_users import (
+from devtools.management.commands.bench_users import (
     BENCH_PASSWORD,
     bench_clear,
     bench_file_name,

@@ -1,0 +1,1 @@
+"""Dev-only helpers (bench users for the load tests); installed with DEBUG only, never by production settings."""
