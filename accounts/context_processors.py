@@ -1,7 +1,16 @@
-"""What every template may show: the portal's name and where the language flags return to."""
+"""What every template may show: the portal's name, where the language flags return to, and how to reach us."""
+
+import re
 
 from django.conf import settings
 
 
 def portal(request):
-    return {"PORTAL_NAME": settings.PORTAL_NAME, "current_path": request.get_full_path()}
+    phone = settings.PORTAL_CONTACT_PHONE
+    return {
+        "PORTAL_NAME": settings.PORTAL_NAME,
+        "current_path": request.get_full_path(),
+        "CONTACT_PHONE": phone,
+        "CONTACT_PHONE_HREF": "tel:" + re.sub(r"[^\d+]", "", phone),
+        "CONTACT_EMAIL": settings.PORTAL_CONTACT_EMAIL,
+    }

@@ -57,7 +57,7 @@ class LoginView(auth_views.LoginView):
         if not verdict.allowed:
             # Before any password check, and the same for an unknown email: nothing tells whether it exists.
             services.login_limited(email=email, ip=ip)
-            form = self.get_form_class()(request)
+            form = self.get_form_class()(request, initial={"username": email})  # not asked again (WCAG 3.3.7)
             limited = _("Too many failed login attempts. For your safety you can try again at %(time)s.") % {
                 "time": timezone.localtime(datetime.fromtimestamp(verdict.retry_at, tz=UTC)).strftime("%H:%M")
             }
@@ -127,6 +127,11 @@ class PasswordResetRequestView(FormView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "remote_ip": client_ip(self.request)}
 
+    def get_initial(self):
+        # The email typed on the login page comes along as ?email= (WCAG 3.3.7, no typing it twice). It only fills
+        # the field: the page is the same whether or not such an account exists.
+        return {"email": self.request.GET.get("email", "")[:254]}
+
     def form_valid(self, form):
         # Counted only once the form and its captcha passed, so nobody can use up a victim's limit without them.
         email = form.cleaned_data["email"]
@@ -136,7 +141,9 @@ class PasswordResetRequestView(FormView):
             limited = _("Too many requests. For your safety, please try again in %(minutes)d minutes.") % {
                 "minutes": minutes
             }
-            context = self.get_context_data(form=self.form_class(), limited=limited)
+            # What was typed stays; the robot check is asked again (each tick is single-use, for security).
+            form = self.form_class(initial={"email": email, "birth_date": form.cleaned_data["birth_date"]})
+            context = self.get_context_data(form=form, limited=limited)
             return self.render_to_response(context, status=429)
         services.password_reset_request(email=email, birth_date=form.cleaned_data["birth_date"])
         return redirect(self.success_url)

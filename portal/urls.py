@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
+from django.views.generic import RedirectView, TemplateView
 
 from accounts.views import SetLanguageView
 from portal.health import healthz
@@ -15,6 +15,8 @@ urlpatterns = [
     path("dossier/", include("dossier.urls")),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
+    # The accessibility statement: public, before and after login (linked from every footer).
+    path("toegankelijkheid/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
 ]
 
 handler400 = "portal.errors.bad_request"

@@ -10,18 +10,16 @@ from accounts.validators import PASSWORD_MAX_LENGTH
 METHOD_CHOICES = [("sms", _("SMS")), ("app", _("Authenticator app"))]
 
 
-def _token_field(label=None):
+def _token_field(label=None, *, digits_only=True):
+    # one-time-code lets the phone offer the code from the SMS and password managers fill an app code (WCAG 3.3.8).
+    # A field that also takes a recovery code (letters and digits) must not force the digits-only keypad.
+    attrs = {"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+    if digits_only:
+        attrs["inputmode"] = "numeric"
     return forms.CharField(
         label=label or _("Enter the token to validate"),
         max_length=32,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "autocapitalize": "none",
-                "spellcheck": "false",
-            }
-        ),
+        widget=forms.TextInput(attrs=attrs),
         error_messages={"required": _("Enter the code.")},
     )
 
@@ -53,7 +51,7 @@ class TokenForm(forms.Form):
 
 
 class VerifyForm(forms.Form):
-    token = _token_field(_("Code"))
+    token = _token_field(_("Code"), digits_only=False)
 
 
 class ReauthForm(forms.Form):
@@ -66,7 +64,7 @@ class ReauthForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": _("Enter your password.")},
     )
-    token = _token_field(_("Code from your app or SMS, or a recovery code"))
+    token = _token_field(_("Code from your app or SMS, or a recovery code"), digits_only=False)
 
     def __init__(self, *args, user=None, request=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -16,6 +16,7 @@ ALLOWED_BEFORE_VERIFICATION = (
     "/i18n/setlang/",
     "/static/",
     "/healthz/",
+    "/toegankelijkheid/",  # the accessibility statement and its contact details: for whoever is stuck here
 )
 
 

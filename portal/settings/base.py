@@ -37,6 +37,10 @@ SITE_URL = (
     env_str("SITE_URL") or ("http://127.0.0.1:8000" if DEBUG else env_str("SITE_URL", required=True))
 ).rstrip("/")
 PORTAL_NAME = env_str("PORTAL_NAME", "Verzuimportaal")
+# Help a person can always reach (footer of every page, the robot check, the accessibility statement): the human
+# way in for whoever gets stuck at a login step. Set the service desk's real number and address in production.
+PORTAL_CONTACT_PHONE = env_str("PORTAL_CONTACT_PHONE", "088 000 00 00")
+PORTAL_CONTACT_EMAIL = env_str("PORTAL_CONTACT_EMAIL", "helpdesk@example.nl")
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"

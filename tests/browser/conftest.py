@@ -25,6 +25,41 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parent.parent.parent / "var" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
+NARROW = {"width": 320, "height": 640}  # reflow (WCAG 1.4.10): 1280 px at 400 % zoom
+ZOOM_200 = {"width": 640, "height": 400}  # the desktop window at 200 % zoom (WCAG 1.4.4)
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+# The text-spacing override of WCAG 1.4.12: no content may be lost or pushed sideways with it.
+TEXT_SPACING = (
+    "* { line-height: 1.5 !important; letter-spacing: .12em !important; word-spacing: .16em !important; }"
+    " p { margin-bottom: 2em !important; }"
+)
+# Elements wider than the window: what a horizontal scroll bar would be for (reported by name when one appears).
+OVERFLOW_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= width) return [];
+  return [...document.querySelectorAll("body *")]
+    .filter(e => e.getBoundingClientRect().right > width + 1 && getComputedStyle(e).position !== "fixed"
+      && !e.closest(".table-wrap, .results, .select2-container--open"))
+    .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + "." + [...e.classList].join("."));
+}"""
+# Accessible authentication (WCAG 3.3.8): every credential field says what it is for, so password managers and the
+# phone can fill it, and nothing stops pasting (a paste event that a handler cancels is caught here).
+CREDENTIAL_FIELDS_JS = """() => {
+  const expected = {password: ["current-password", "new-password"], username: ["username"],
+                    email: ["email", "username"], token: ["one-time-code"]};
+  const problems = [];
+  for (const el of document.querySelectorAll("[onpaste], [oncopy], [oncut], [ondrop]"))
+    problems.push("inline clipboard handler on " + el.outerHTML.slice(0, 80));
+  for (const input of document.querySelectorAll("input")) {
+    const kind = input.type === "password" ? "password" : (expected[input.name] ? input.name : null);
+    if (!kind) continue;
+    const ac = input.getAttribute("autocomplete");
+    if (!expected[kind].includes(ac)) problems.push(`${input.name || input.type}: autocomplete=${ac}`);
+    const paste = new ClipboardEvent("paste", {bubbles: true, cancelable: true, clipboardData: new DataTransfer()});
+    if (!input.dispatchEvent(paste)) problems.push(`${input.name}: paste is blocked`);
+  }
+  return problems;
+}"""
 MISSING = (
     f"Chromium not found at {CHROMIUM}: browser tests skipped. Install it with `apt-get install chromium`."
 )
@@ -95,30 +130,63 @@ class Journey:
         from axe_playwright_python.sync_playwright import Axe
 
         self.name, self.language, self.step = name, language, 0
-        self.context = browser.new_context(viewport=PHONE, locale="nl-NL" if language == "nl" else "en-GB")
+        self.context = browser.new_context(
+            viewport=PHONE,
+            locale="nl-NL" if language == "nl" else "en-GB",
+            permissions=["clipboard-read", "clipboard-write"],  # for a real Ctrl+V in paste()
+        )
         self.page = self.context.new_page()
         self.axe = Axe()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
-    def check(self, label: str) -> None:
-        """The page's language is right, axe finds no WCAG 2.1 A/AA violation, and a phone and a desktop shot."""
-        page = self.page
-        page.wait_for_load_state("networkidle")
-        assert page.get_attribute("html", "lang") == self.language, f"{label}: lang"
-        results = self.axe.run(
-            page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-        )
-        violations = [
+    def axe_violations(self) -> list[str]:
+        results = self.axe.run(self.page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}})
+        return [
             f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
             for v in results.response["violations"]
         ]
-        assert not violations, f"{self.name}/{label} ({self.language}): " + "; ".join(violations)
+
+    def check(self, label: str) -> None:
+        """Every step: the page's language, credential fields, axe WCAG 2.2 A/AA at phone and desktop width,
+        no sideways scrolling at 320 px (also with the text-spacing override) and at 200 % zoom; screenshots at
+        320 px, phone and desktop."""
+        page = self.page
+        page.wait_for_load_state("networkidle")
+        where = f"{self.name}/{label} ({self.language})"
+        assert page.get_attribute("html", "lang") == self.language, f"{label}: lang"
+        assert not (problems := page.evaluate(CREDENTIAL_FIELDS_JS)), f"{where}: {problems}"
+        assert not (violations := self.axe_violations()), f"{where} phone: " + "; ".join(violations)
         self.step += 1
-        stem = f"{self.name}-{self.language}-{self.step:02d}-{label}"
-        page.screenshot(path=str(SCREENSHOTS / f"{stem}-phone.png"), full_page=True)
+        stem = SCREENSHOTS / f"{self.name}-{self.language}-{self.step:02d}-{label}"
+        page.screenshot(path=f"{stem}-phone.png", full_page=True)
+        page.set_viewport_size(NARROW)
+        assert not (wide := page.evaluate(OVERFLOW_JS)), f"{where}: sideways scrolling at 320 px: {wide}"
+        page.screenshot(path=f"{stem}-narrow.png", full_page=True)
+        # A constructed style sheet, as a user style would be: the page's CSP (style-src 'self') stays on.
+        page.evaluate(
+            "css => { const s = new CSSStyleSheet(); s.replaceSync(css); document.adoptedStyleSheets = [s]; }",
+            TEXT_SPACING,
+        )
+        assert page.evaluate("getComputedStyle(document.body).wordSpacing") != "0px", (
+            "text spacing not applied"
+        )
+        wide = page.evaluate(OVERFLOW_JS)
+        page.evaluate("() => { document.adoptedStyleSheets = []; }")
+        assert not wide, f"{where}: sideways scrolling at 320 px with the text-spacing override: {wide}"
+        page.set_viewport_size(ZOOM_200)
+        assert not (wide := page.evaluate(OVERFLOW_JS)), f"{where}: sideways scrolling at 200 % zoom: {wide}"
         page.set_viewport_size(DESKTOP)
-        page.screenshot(path=str(SCREENSHOTS / f"{stem}-desktop.png"), full_page=True)
+        assert not (violations := self.axe_violations()), f"{where} desktop: " + "; ".join(violations)
+        page.screenshot(path=f"{stem}-desktop.png", full_page=True)
         page.set_viewport_size(PHONE)
+
+    def paste(self, locator, text: str) -> None:
+        """Fill a field the way a password manager or a person with a copied code does: a real Ctrl+V."""
+        self.page.evaluate("text => navigator.clipboard.writeText(text)", text)
+        locator.fill("")
+        locator.focus()
+        self.page.keyboard.press("ControlOrMeta+V")
+        assert locator.input_value() == text, "paste was blocked or altered"
 
     def close(self):
         self.context.close()

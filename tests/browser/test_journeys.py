@@ -19,7 +19,7 @@ T = {
         "cancel": "Annuleren", "changed": "Uw wachtwoord is gewijzigd", "settings": "Mijn Instellingen",
         "confirm": "Bevestigen", "send_sms": "Stuur SMS code", "wrong_login": "Deze combinatie van e-mailadres",
         "wrong_code": "Deze code is niet juist", "throttled": "Te veel onjuiste codes", "logout": "Uitloggen",
-        "sent": "Controleer uw e-mail",
+        "sent": "Controleer uw e-mail", "statement": "Toegankelijkheidsverklaring",
     },
     "en": {
         "title": "View my own dossier", "login": "Log in", "choose": "Choose your method",
@@ -28,7 +28,7 @@ T = {
         "cancel": "Cancel", "changed": "Your password has been changed", "settings": "My Settings",
         "confirm": "Confirm", "send_sms": "Send SMS code", "wrong_login": "This combination of email address",
         "wrong_code": "This code is not correct", "throttled": "Too many wrong codes", "logout": "Log out",
-        "sent": "Check your email",
+        "sent": "Check your email", "statement": "Accessibility statement",
     },
 }  # fmt: skip
 
@@ -39,8 +39,9 @@ def _pick_language(page, lang):
 
 
 def _login(j, email, password=PASSWORD):
-    j.page.get_by_label(re.compile("e-mailadres|email address", re.I)).fill(email)
-    j.page.get_by_label(re.compile("wachtwoord|password", re.I)).fill(password)
+    """As with a password manager or a copied password: pasted, never typed from memory (WCAG 3.3.8)."""
+    j.paste(j.page.get_by_label(re.compile("e-mailadres|email address", re.I)), email)
+    j.paste(j.page.get_by_label(re.compile("wachtwoord|password", re.I)), password)
     j.page.get_by_role("button", name=T[j.language]["login"], exact=True).click()
 
 
@@ -62,7 +63,7 @@ def test_journey_1_mail_link_login_enrol_app_recovery_codes_document(portal, jou
     j.page.locator("form button.btn-primary").click()
     j.check("scan-qr")
     secret = j.page.locator("#totp-secret").inner_text().replace(" ", "")
-    j.page.locator("#id_token").fill(pyotp.TOTP(secret).now())
+    j.paste(j.page.locator("#id_token"), pyotp.TOTP(secret).now())  # copied from the app
     j.page.get_by_role("button", name=T[lang]["validate"]).click()
     expect(j.page.locator(".codes li")).to_have_count(10)
     j.check("recovery-codes")
@@ -90,12 +91,16 @@ def test_journey_2_logout_and_login_with_sms(portal, journey, employee, lang):
     _login(j, employee.email)
     expect(j.page.locator("#id_token")).to_be_visible()
     j.check("sms-code")
-    j.page.locator("#id_token").fill(portal.last_sms_code())
+    j.paste(j.page.locator("#id_token"), portal.last_sms_code())  # as the phone offers it from the SMS
     j.page.get_by_role("button", name=T[lang]["validate"]).click()
     expect(j.page.get_by_role("heading", level=1)).to_have_text(T[lang]["dossier"])
     j.page.get_by_role("button", name=T[lang]["logout"]).click()
     expect(j.page.get_by_role("heading", level=1)).to_have_text(T[lang]["title"])
     j.check("logged-out")
+    # Help and the accessibility statement: in the footer of every page, also before logging in (WCAG 3.2.6)
+    j.page.get_by_role("contentinfo").get_by_role("link", name=T[lang]["statement"]).click()
+    expect(j.page.get_by_role("heading", level=1)).to_have_text(T[lang]["statement"])
+    j.check("accessibility-statement")
 
 
 def test_journey_3_forgot_password_then_login_and_cancel_keeps_the_old_one(portal, journey, employee, lang):
@@ -105,18 +110,20 @@ def test_journey_3_forgot_password_then_login_and_cancel_keeps_the_old_one(porta
     j = journey("3-forgot-password", lang)
     j.page.goto(portal.url + "/accounts/login/")
     _pick_language(j.page, lang)
+    # The email typed on the login page comes along to "Wachtwoord vergeten" (WCAG 3.3.7)
+    j.page.get_by_label(re.compile("e-mailadres|email address", re.I)).type(employee.email)
     j.page.get_by_role("link", name=T[lang]["forgot"]).click()
+    expect(j.page.get_by_label(re.compile("^E-mailadres|^Email address"))).to_have_value(employee.email)
     j.check("reset-form")
     j.page.get_by_label(re.compile("Geboortedatum|Date of birth")).fill("04-07-1985")
-    j.page.get_by_label(re.compile("^E-mailadres|^Email address")).fill(employee.email)
     j.page.get_by_label(T[lang]["robot"]).check()
     j.page.get_by_role("button", name=T[lang]["send"]).click()
     expect(j.page.get_by_role("heading", level=1)).to_have_text(T[lang]["sent"])
     j.check("reset-sent")
     j.page.goto(portal.last_link())
     j.check("new-password")
-    j.page.get_by_label(re.compile("^Nieuw wachtwoord|^New password")).fill("een-heel-nieuw-wachtwoord")
-    j.page.get_by_label(re.compile("Herhaal|Repeat")).fill("een-heel-nieuw-wachtwoord")
+    j.paste(j.page.get_by_label(re.compile("^Nieuw wachtwoord|^New password")), "een-heel-nieuw-wachtwoord")
+    j.paste(j.page.get_by_label(re.compile("Herhaal|Repeat")), "een-heel-nieuw-wachtwoord")
     j.page.get_by_role("button", name=T[lang]["ok"]).click()
     expect(j.page.get_by_role("status").first).to_contain_text(T[lang]["changed"])
     j.check("login-after-reset")
@@ -151,7 +158,7 @@ def test_journey_4_settings_reset_with_reauth_then_enrol_sms(portal, journey, em
     j.check("settings")
     j.page.get_by_role("link", name="reset", exact=True).click()
     j.check("reauth")
-    j.page.get_by_label(re.compile("Uw wachtwoord|Your password")).fill(PASSWORD)
+    j.paste(j.page.get_by_label(re.compile("Uw wachtwoord|Your password")), PASSWORD)
     j.page.locator("#id_token").fill(
         pyotp.TOTP("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").at(__import__("time").time() + 30)
     )
