@@ -21,7 +21,7 @@ from core.models import AuditEvent
 from core.throttling import client_ip
 from dossier import access, account_rules, services
 from dossier.downloads import document_response
-from dossier.models import AccessLog, Document, Employer, Employment, Traject, documents_storage
+from dossier.models import AccessLog, Document, Employer, Employment, Traject
 from dossier.uploads import sniff
 from twofactor.services import twofactor_reset_by_staff  # across floor 3: see README design notes
 
@@ -145,24 +145,22 @@ class DocumentAdmin(ScopedAdmin):
         return format_html('<a href="{}">{}</a>', url, _("Download"))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        request._dossier_stored_files = []
-        try:
-            response = super().changeform_view(request, object_id, form_url, extra_context)
-        except BaseException:
-            # The admin's transaction rolled back after the service stored the file: remove it again.
-            for name in request._dossier_stored_files:
-                documents_storage().delete(name)
-            raise
-        if object_id and request.method == "GET" and response.status_code == 200:
+        if object_id is None:
+            # Adding: file, row, notification and the admin's log entry all or nothing (the service's transaction
+            # removes the stored file if any of it fails).
+            with services.documents_transaction():
+                return self._changeform_view(request, None, form_url, extra_context)
+        response = super().changeform_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
             document = self.get_object(request, object_id)
             services.access_log_record(actor=request.user, subject=document.employee, document=document,
                                        action=AccessLog.Action.VIEW_RECORD, ip=client_ip(request))  # fmt: skip
         return response
 
-    def save_model(self, request, obj, form, change):
+    def save_form(self, request, form, change):
         if change:
-            return super().save_model(request, obj, form, change)
-        document = services.document_create(
+            return super().save_form(request, form, change)
+        return services.document_create(  # the one call that adds a document (file, row, notification)
             employee=form.cleaned_data["employee"],
             traject=form.cleaned_data.get("traject"),
             category=form.cleaned_data["category"],
@@ -171,13 +169,14 @@ class DocumentAdmin(ScopedAdmin):
             upload=form.cleaned_data["upload"],
             uploaded_by=request.user,
         )
-        request._dossier_stored_files.append(document.file.name)
-        obj.pk, obj.file, obj._state.adding, obj._state.db = (
-            document.pk,
-            document.file,
-            False,
-            document._state.db,
-        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        if change:  # a new document has no relations to save: the service wrote everything
+            super().save_related(request, form, formsets, change)
 
     def get_urls(self):
         download = self.admin_site.admin_view(self.download_view)

@@ -19,10 +19,8 @@ from django.http import FileResponse, HttpResponse
 from django.utils.http import content_disposition_header
 
 from dossier.models import Document
-from dossier.uploads import DOCX, JPEG, PDF, PNG
+from dossier.uploads import FILE_TYPES
 
-_EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg", DOCX: "docx"}
-INLINE_TYPES = {PDF, PNG, JPEG}
 CHUNK = 64 * 1024
 NO_STORE = "no-store, private"
 # Long enough for nginx to start the fetch right away; useless to anyone who sees it later.
@@ -34,7 +32,8 @@ def safe_filename(document: Document) -> str:
     name = unicodedata.normalize("NFC", document.original_name).replace("\\", "/").rsplit("/", 1)[-1]
     stem = name.rsplit(".", 1)[0] if "." in name else name
     stem = re.sub(r'[\x00-\x1f\x7f"<>:|?*;]+', "", stem).strip(" .") or "document"
-    return f"{stem[:100]}.{_EXTENSIONS.get(document.content_type, 'bin')}"
+    file_type = FILE_TYPES.get(document.content_type)
+    return f"{stem[:100]}.{file_type.extension if file_type else 'bin'}"
 
 
 def accel_target(storage, name: str, *, content_type: str, disposition: str) -> str:
@@ -60,7 +59,8 @@ def accel_target(storage, name: str, *, content_type: str, disposition: str) -> 
 
 
 def document_response(document: Document, *, download: bool) -> HttpResponse:
-    as_attachment = download or document.content_type not in INLINE_TYPES
+    file_type = FILE_TYPES.get(document.content_type)
+    as_attachment = download or not (file_type and file_type.inline)
     mode = settings.DOSSIER_SENDFILE
     if mode == "nginx":
         response = HttpResponse(content_type=document.content_type)

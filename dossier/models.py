@@ -16,7 +16,7 @@ def documents_storage():
 
 
 def document_file_name(instance, filename: str) -> str:
-    # The stored name is random; the original name is kept only as display text.
+    """The one storage-name rule: the employee's folder and a random name; the original name is display text only."""
     return f"{instance.employee_id}/{uuid.uuid4().hex}"
 
 
@@ -185,10 +185,6 @@ class Document(models.Model):
     @property
     def is_unread(self) -> bool:
         return self.first_opened_at is None
-
-    @property
-    def shows_inline(self) -> bool:
-        return self.content_type in ("application/pdf", "image/png", "image/jpeg")
 
 
 class AccessLog(AppendOnlyModel):

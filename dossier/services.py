@@ -3,6 +3,8 @@
 import hashlib
 import logging
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import transaction
 from django.urls import reverse
@@ -14,7 +16,7 @@ from core.links import site_url
 from core.mailer import mail_enqueue
 from dossier import access
 from dossier.events import Event
-from dossier.models import AccessLog, Document, Employment, documents_storage
+from dossier.models import AccessLog, Document, Employment, document_file_name, documents_storage
 from dossier.uploads import sniff
 
 logger = logging.getLogger(__name__)
@@ -36,11 +38,12 @@ def document_create(
     """Store an upload and its row together, and queue the employee's notification in the same transaction.
 
     All or nothing: if the row or the notification cannot be written, the stored file is removed again, so there
-    is never a file without its row or a row without its file. Called inside an outer transaction (the admin's),
-    the caller removes the file if that transaction rolls back; a crash between file and commit leaves at most an
-    unreferenced file that `documents_sweep` removes. Raises ValidationError for a refused file.
+    is never a file without its row or a row without its file. A caller with a larger transaction (the Web
+    Portaal's add form) wraps it in `documents_transaction()`, which removes the file again if that transaction
+    fails; a crash between file and commit leaves at most an unreferenced file that `documents_sweep` removes.
+    Raises ValidationError for a refused file.
     """
-    sniffed = sniff(upload)
+    content_type = sniff(upload)
     document = Document(
         id=uuid.uuid4(),
         employee=employee,
@@ -49,13 +52,15 @@ def document_create(
         title=title,
         is_medical=is_medical,
         original_name=(upload.name or "document")[-255:],
-        content_type=sniffed.content_type,
+        content_type=content_type,
         size=upload.size,
         sha256=_sha256(upload),
         uploaded_by=uploaded_by,
     )
     storage = documents_storage()
-    stored_name = storage.save(f"{employee.pk}/{uuid.uuid4().hex}", upload)
+    stored_name = storage.save(document_file_name(document, upload.name), upload)
+    if (stored := _STORED_IN_TRANSACTION.get()) is not None:
+        stored.append(stored_name)
     try:
         with transaction.atomic():
             document.file.name = stored_name
@@ -65,6 +70,26 @@ def document_create(
         storage.delete(stored_name)
         raise
     return document
+
+
+_STORED_IN_TRANSACTION: ContextVar[list[str] | None] = ContextVar("dossier_stored_files", default=None)
+
+
+@contextmanager
+def documents_transaction():
+    """One transaction around a caller's larger unit of work (the admin's add form: the document, its log entry):
+    if anything in it fails, the files that document_create stored in it are removed again."""
+    stored: list[str] = []
+    token = _STORED_IN_TRANSACTION.set(stored)
+    try:
+        with transaction.atomic():
+            yield
+    except Exception:
+        for name in stored:
+            documents_storage().delete(name)
+        raise
+    finally:
+        _STORED_IN_TRANSACTION.reset(token)
 
 
 def notification_queue(*, document: Document) -> None:

@@ -15,16 +15,21 @@ from django.utils.translation import gettext as _
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
-_SIGNATURES = [(b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG)]
-
 
 @dataclass(frozen=True)
-class Sniffed:
-    content_type: str
-    extension: str
+class FileType:
+    extension: str  # given to the download's file name, whatever the original name said
+    inline: bool  # a browser may show it in the page (under the sandbox CSP); otherwise always a download
 
 
-_EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg", DOCX: "docx"}
+# The one table of accepted types (uploads) and how they are served (downloads).
+FILE_TYPES = {
+    PDF: FileType("pdf", inline=True),
+    PNG: FileType("png", inline=True),
+    JPEG: FileType("jpg", inline=True),
+    DOCX: FileType("docx", inline=False),
+}
+_SIGNATURES = [(b"%PDF-", PDF), (b"\x89PNG\r\n\x1a\n", PNG), (b"\xff\xd8\xff", JPEG)]
 
 
 def _is_docx(upload) -> bool:
@@ -39,8 +44,8 @@ def _is_docx(upload) -> bool:
     return "[Content_Types].xml" in names and "word/document.xml" in names
 
 
-def sniff(upload) -> Sniffed:
-    """The type of the upload by its first bytes (ZIP structure for DOCX), or a ValidationError."""
+def sniff(upload) -> str:
+    """The content type of the upload by its first bytes (ZIP structure for DOCX), or a ValidationError."""
     max_bytes = settings.DOSSIER_MAX_UPLOAD_BYTES
     if upload.size > max_bytes:
         raise ValidationError(
@@ -54,9 +59,9 @@ def sniff(upload) -> Sniffed:
     upload.seek(0)
     for signature, content_type in _SIGNATURES:
         if head.startswith(signature):
-            return Sniffed(content_type, _EXTENSIONS[content_type])
+            return content_type
     if head.startswith(b"PK\x03\x04") and _is_docx(upload):
-        return Sniffed(DOCX, "docx")
+        return DOCX
     raise ValidationError(
         _("This type of file is not accepted. Upload a PDF, PNG, JPEG or Word (.docx) file."), code="type"
     )
