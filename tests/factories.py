@@ -1,5 +1,6 @@
-"""Model factories for the tests."""
+"""Model factories for the tests: users, employers, employments, devices and documents."""
 
+import base64
 import datetime
 
 import factory
@@ -66,3 +67,47 @@ def document_for(
         is_medical=medical,
         upload=ContentFile(content or pdf_bytes(title), name=f"{title}.pdf"),
     )
+
+
+# ----------------------------------------------------------------------------------------------- devices
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the tests' authenticator app (tests.conftest.totp_code)
+
+
+class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+    """A confirmed authenticator app with the tests' known secret."""
+
+    class Meta:
+        model = "otp_totp.TOTPDevice"
+
+    user = factory.SubFactory(UserFactory)
+    name = "app"
+    key = base64.b32decode(TOTP_SECRET).hex()
+    confirmed = True
+
+
+class SMSDeviceFactory(factory.django.DjangoModelFactory):
+    """A confirmed SMS device on a Dutch mobile number."""
+
+    class Meta:
+        model = "twofactor.SMSDevice"
+
+    user = factory.SubFactory(UserFactory)
+    name = "sms"
+    number = "+31612345678"
+    confirmed = True
+
+
+class DocumentFactory(factory.Factory):
+    """A document made through the real service (document_for), so file, row and notification all exist."""
+
+    class Meta:
+        model = dict  # built by _create below
+
+    employee = factory.SubFactory(UserFactory)
+    title = "Plan van aanpak"
+    category = "plan_van_aanpak"
+    medical = False
+
+    @classmethod
+    def _create(cls, model_class, *, employee, title, category, medical, **kwargs):
+        return document_for(employee, title=title, category=category, medical=medical)
