@@ -12,5 +12,9 @@ class AccountsSettings:
     def RESET_LIMIT_PER_EMAIL(self) -> tuple[int, int]:  # noqa: N802
         return getattr(settings, "ACCOUNTS_RESET_LIMIT_PER_EMAIL", (3, 3600))
 
+    @property
+    def INVITATION_TIMEOUT(self) -> int:  # noqa: N802 - seconds an invitation (activation) link lives
+        return getattr(settings, "ACCOUNTS_INVITATION_TIMEOUT", 7 * 24 * 3600)
+
 
 app_settings = AccountsSettings()

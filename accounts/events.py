@@ -19,3 +19,6 @@ class Event(models.TextChoices):
     ACCOUNT_CHANGED = "account_changed", _("account changed by staff")
     CONTACT_CHANGED = "contact_changed", _("email or mobile changed by staff")
     RIGHTS_CHANGED = "rights_changed", _("rights changed by an administrator")
+    INVITATION_SENT = "invitation_sent", _("invitation sent")
+    ACCOUNT_ACTIVATED = "account_activated", _("account activated by its owner")
+    ACTIVATION_FAILED = "activation_failed", _("activation refused: date of birth did not match")

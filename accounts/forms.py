@@ -105,3 +105,19 @@ class UserAdminForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ("email", "first_name", "last_name", "birth_date", "mobile", "language")
+
+
+class ActivationForm(NewPasswordForm):
+    """The invitation's activation page: the birth date (the reset's field and formats) and a first password.
+
+    Only parses: the birth date is compared (constant time, throttled) by the service, never here.
+    """
+
+    birth_date = PasswordResetRequestForm.base_fields["birth_date"]
+    field_order = ["birth_date", "new_password1", "new_password2"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_fields(self.field_order)
+        self.fields["new_password1"].label = _("Choose a password")
+        self.fields["new_password2"].label = _("Repeat the password")

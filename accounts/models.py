@@ -50,6 +50,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # When the newest invitation (activation link) was sent; part of its token, so a newer link kills the older.
+    invited_at = models.DateTimeField(_("invited at"), null=True, blank=True, editable=False)
 
     objects = UserManager()
 

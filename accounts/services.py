@@ -8,14 +8,15 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils.http import urlencode, urlsafe_base64_encode
 
 from accounts import lockout, selectors
 from accounts.conf import app_settings
 from accounts.events import Event
 from accounts.models import Session, User, UserManager
-from accounts.tokens import password_reset_tokens
+from accounts.tokens import activation_tokens, password_reset_tokens
 from core import audit, throttling
 from core.links import site_url
 from core.mailer import mail_enqueue
@@ -244,3 +245,82 @@ def admin_password_link(*, user: User) -> str:
     token = password_reset_tokens.make_token(user)
     audit.record(Event.PASSWORD_RESET_REQUESTED, user=user, detail="administrator link by manage.py create_admin")
     return site_url(reverse("accounts:password-reset-confirm", kwargs={"uidb64": uid, "token": token}))
+
+
+# ----------------------------------------------------------------------------------------------- invitations
+# An employee made by staff (admin form or import) has no password: an invitation mail carries a one-time
+# activation link (accounts.tokens.ActivationTokens); the activation page asks the birth date and a new password.
+# Who may send one for whom is decided by dossier/account_rules.py.
+
+
+def invitation_possible(user: User) -> bool:
+    """An active employee who has not set a password yet, with a birth date to confirm on the activation page."""
+    return bool(user.is_active and not user.is_staff and not user.has_usable_password() and user.birth_date)
+
+
+def invitation_link(*, user: User, next_path: str = "") -> str:
+    """A fresh activation link; every older link of this user dies (the token covers `invited_at`).
+
+    `next_path` (a path on this site, e.g. a document) is where the employee lands after the second factor.
+    """
+    user.invited_at = timezone.now()
+    user.save(update_fields=["invited_at"])
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    path = reverse("accounts:activate", kwargs={"uidb64": uid, "token": activation_tokens.make_token(user)})
+    return site_url(f"{path}?{urlencode({'next': next_path})}" if next_path else path)
+
+
+def invitation_days() -> int:
+    return max(1, app_settings.INVITATION_TIMEOUT // 86400)
+
+
+@transaction.atomic
+def invitation_send(*, user: User, actor: User | None, ip: str | None, detail: str = "") -> bool:
+    """Queue the invitation mail (the employee's language, no health data) in the caller's transaction, so a
+    rolled-back import sends nothing; False when the account cannot be invited (see invitation_possible)."""
+    if not invitation_possible(user):
+        return False
+    link = invitation_link(user=user)
+    audit.record(Event.INVITATION_SENT, user=user, actor=actor, ip=ip, detail=detail)
+    mail_enqueue(
+        to=user.email,
+        template="accounts/email/invitation",
+        context={"user": user, "link": link, "days": invitation_days()},
+        language=user.language,
+    )
+    return True
+
+
+def activation_throttle(*, ip: str, user: User) -> throttling.Verdict:
+    """An activation attempt counts against the same limits (and counters) as a reset request: the birth date
+    cannot be guessed faster through the activation page than through "Wachtwoord vergeten"."""
+    return password_reset_throttle(ip=ip, email=user.email)
+
+
+def activation_birth_date_matches(*, user: User, birth_date: datetime.date, ip: str) -> bool:
+    """The reset's own check (constant time, active users only); a mismatch is audited."""
+    if selectors.user_for_password_reset(email=user.email, birth_date=birth_date) == user:
+        return True
+    audit.record(Event.ACTIVATION_FAILED, user=user, ip=ip)
+    return False
+
+
+@transaction.atomic
+def account_activate(*, request, user: User, password: str, chosen_language: str | None) -> None:
+    """The employee's own first password: set it (the link dies with it), end any session, log in (the password
+    step); the second factor is chosen next, as at every first login."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    user_sessions_end(user=user)
+    audit.record(Event.ACCOUNT_ACTIVATED, user=user, ip=throttling.client_ip(request))
+    user_login(request=request, user=user, chosen_language=chosen_language)
+
+
+def invitation_link_with_notification(*, user: User, next_path: str) -> str | None:
+    """For a mail that must carry a link (a new document) to an employee who never activated the account: a fresh
+    activation link leading on to `next_path` (older links die), audited; None when the account is active or
+    cannot be invited, and the mail's usual login link applies."""
+    if not invitation_possible(user):
+        return None
+    audit.record(Event.INVITATION_SENT, user=user, detail="with a document notification")
+    return invitation_link(user=user, next_path=next_path)

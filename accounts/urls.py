@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import views
+from accounts import activation_views, views
 
 app_name = "accounts"
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("password-reset/", views.PasswordResetRequestView.as_view(), name="password-reset"),
     path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password-reset-done"),
     path("reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
+    path("activate/<uidb64>/<token>/", activation_views.ActivateView.as_view(), name="activate"),
 ]

@@ -17,6 +17,11 @@ Rules (least privilege; what each role may *see* is dossier/access.py):
    medical file. It never touches the password, and it is refused for CONTACT_CHANGE_COOLDOWN after a change of
    the employee's email or mobile by staff, so changing the address and resetting the factor cannot be chained
    into a takeover while the mail about the change to the old address is still on its way.
+6. An invitation (activation link, issue 11) is sent when staff make an employee account. Sending it again is for
+   staff who may change that employee's account (rule 3), never for staff accounts, and -- like rule 5 -- not
+   within CONTACT_CHANGE_COOLDOWN after staff changed the email or mobile (administrators excepted): the link goes
+   to the stored address, so "change the address, resend" must not hand someone else the account. The employee
+   can always ask a link with birth date + email ("Wachtwoord vergeten").
 """
 
 from datetime import timedelta
@@ -95,3 +100,12 @@ def contact_recently_changed(subject) -> bool:
     return AuditEvent.objects.filter(
         kind=Event.CONTACT_CHANGED, user_id=subject.pk, actor__isnull=False, at__gte=since
     ).exists()
+
+
+def may_invite(actor, subject=None) -> bool:
+    """Send an employee's invitation again (rule 6); without a subject: whether the role may do so at all."""
+    if subject is None:
+        return may_change_account(actor, None)
+    if subject.is_staff or subject.is_superuser or not may_change_account(actor, subject):
+        return False
+    return is_administrator(actor) or not contact_recently_changed(subject)

@@ -19,7 +19,7 @@ from core import audit
 from core.admin import ReadOnlyAdminMixin
 from core.models import AuditEvent
 from core.throttling import client_ip
-from dossier import access, account_rules, services
+from dossier import access, account_rules, invitations, services
 from dossier.downloads import document_response
 from dossier.models import AccessLog, Document, Employer, Employment, Traject
 from dossier.uploads import sniff
@@ -202,11 +202,11 @@ class ScopedUserAdmin(ScopedAdmin, DjangoUserAdmin):
 
     form = add_form = UserAdminForm
     ordering = ("last_name", "first_name", "email")
-    list_display = ("email", "first_name", "last_name", "is_staff", "is_active", "last_login")
+    list_display = ("email", "first_name", "last_name", "is_staff", "is_active", "account_state", "last_login")
     list_filter = ("is_staff", "is_active", "language")
     search_fields = ("email", "first_name", "last_name")
     filter_horizontal = ("groups", "user_permissions")
-    actions = ["reset_two_factor"]
+    actions = ["reset_two_factor", "send_invitation"]
 
     @staticmethod
     def scope(user):
@@ -225,6 +225,9 @@ class ScopedUserAdmin(ScopedAdmin, DjangoUserAdmin):
 
     def has_reset_two_factor_permission(self, request):
         return account_rules.may_reset_two_factor(request.user)
+
+    def has_send_invitation_permission(self, request):
+        return account_rules.may_invite(request.user)
 
     def get_fieldsets(self, request, obj=None):
         shown = (
@@ -265,6 +268,7 @@ class ScopedUserAdmin(ScopedAdmin, DjangoUserAdmin):
         if not change:
             account_services.user_create_by_staff(user=obj, actor=request.user, ip=client_ip(request),
                                                   with_rights=account_rules.is_administrator(request.user))  # fmt: skip
+            invitations.invite_new_account(self, request, obj)
             return
         editable = account_rules.change_fields(request.user, obj)
         changes = {
@@ -312,6 +316,15 @@ class ScopedUserAdmin(ScopedAdmin, DjangoUserAdmin):
                 "%(count)d users were not reset: their email or mobile number was changed recently, or the "
                 "accounts are not ones you may reset.",
                 refused) % {"count": refused}, level=messages.WARNING)  # fmt: skip
+
+    # ------------------------------------------------------------------ invitations (issue 11: dossier/invitations.py)
+    @admin.display(description=_("Account"))
+    def account_state(self, obj):
+        return invitations.account_state_label(obj)
+
+    @admin.action(description=_("Send the invitation again"), permissions=["send_invitation"])
+    def send_invitation(self, request, queryset):
+        invitations.resend_action(self, request, queryset)
 
 
 @admin.register(Employer)

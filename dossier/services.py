@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from accounts import services as account_services
 from core import audit
 from core.links import site_url
 from core.mailer import mail_enqueue
@@ -96,11 +97,13 @@ def notification_queue(*, document: Document) -> None:
     """The mail that a document is ready: only a link, never the title, category or any health-related text."""
     employee = document.employee
     target = reverse("dossier:document", kwargs={"pk": document.pk})
-    link = site_url(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
+    # Issue 11: an employee who never set a password gets the activation wording and link instead of "log in".
+    activation = account_services.invitation_link_with_notification(user=employee, next_path=target)
+    link = activation or site_url(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
     mail_enqueue(
         to=employee.email,
-        template="dossier/email/document_ready",
-        context={"user": employee, "link": link},
+        template="dossier/email/document_ready_activate" if activation else "dossier/email/document_ready",
+        context={"user": employee, "link": link, "days": account_services.invitation_days()},
         language=employee.language,
         send_now=True,
         reference=f"document:{document.pk}",

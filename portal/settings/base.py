@@ -319,6 +319,8 @@ if not RECAPTCHA_LOCAL:
 # Limits on "Wachtwoord vergeten": (requests, seconds) per client address and per email address.
 ACCOUNTS_RESET_LIMIT_PER_IP = (env_int("RESET_LIMIT_PER_IP", 10), 3600)
 ACCOUNTS_RESET_LIMIT_PER_EMAIL = (env_int("RESET_LIMIT_PER_EMAIL", 3), 3600)
+# An invitation (activation) link lives this many days; it also dies when used or when a newer one is sent.
+ACCOUNTS_INVITATION_TIMEOUT = env_int("INVITATION_TIMEOUT_DAYS", 7) * 24 * 3600
 
 # Second factor. SMS through Twilio in production; one file per message under var/sms/ with DEBUG.
 TWOFACTOR_SMS_GATEWAY = env_str("SMS_GATEWAY", "file" if DEBUG else "twilio")

@@ -130,7 +130,9 @@ MATRIX = {
                           "medical": (404, 404, None), "superuser": (200, 302, "staff_rights")},
     "password_form":     {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (404, 404, None),
                           "medical": (404, 404, None), "superuser": (404, 404, None)},
-    "reset_2fa":         {"employee": (E, E, None), "hr": (200, 200, None), "case_manager": (200, 302, "reset"),
+    # HR has an action of its own now ("send the invitation again"), so an action it lacks is refused with Django's
+    # "no action selected" redirect instead of being ignored: still nothing changes.
+    "reset_2fa":         {"employee": (E, E, None), "hr": (200, 302, None), "case_manager": (200, 302, "reset"),
                           "medical": (200, 302, "reset"), "superuser": (200, 302, "reset")},
     "doc_other_change":  {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (200, 302, "doc_title"),
                           "medical": (200, 302, "doc_title"), "superuser": (200, 302, "doc_title")},
