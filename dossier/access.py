@@ -6,9 +6,9 @@ all. A superuser sees all. Anything outside these sets answers 404, as if it did
 """
 
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from dossier.models import AccessLog, Document, Employer, Traject
+from dossier.models import AccessLog, Appointment, Document, Employer, Response, Traject
 
 ALL_EMPLOYERS = "dossier.view_all_employers"
 MEDICAL = "dossier.view_medical_document"
@@ -75,3 +75,20 @@ def access_logs_visible_to(user) -> QuerySet:
     if not user.is_staff:
         return AccessLog.objects.filter(subject=user)
     return AccessLog.objects.all() if sees_all_employers(user) else AccessLog.objects.none()
+
+
+# ----------------------------------------------------------------------------------------------- issue 12
+def responses_visible_to(user) -> QuerySet:
+    """Responses follow their document: whoever may open the document reads its responses (HR never on medical)."""
+    return Response.objects.filter(document__in=documents_visible_to(user))
+
+
+def appointments_visible_to(user) -> QuerySet:
+    """An employee their own appointments; staff those of visible employees, and of an invitation they may see."""
+    if not (user.is_authenticated and user.is_active):
+        return Appointment.objects.none()
+    if not user.is_staff:
+        return Appointment.objects.filter(employee=user)
+    return Appointment.objects.filter(employee__in=employees_visible_to(user)).filter(
+        Q(document__isnull=True) | Q(document__in=documents_visible_to(user))
+    )

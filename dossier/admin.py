@@ -7,9 +7,12 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import Http404
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -19,9 +22,9 @@ from core import audit
 from core.admin import ReadOnlyAdminMixin
 from core.models import AuditEvent
 from core.throttling import client_ip
-from dossier import access, account_rules, invitations, services
-from dossier.downloads import document_response
-from dossier.models import AccessLog, Document, Employer, Employment, Traject
+from dossier import access, account_rules, appointments, invitations, services
+from dossier.downloads import document_response, response_file_response
+from dossier.models import AccessLog, Appointment, Document, Employer, Employment, Traject
 from dossier.uploads import sniff
 from twofactor.services import twofactor_reset_by_staff  # across floor 3: see README design notes
 
@@ -80,7 +83,7 @@ class DocumentUploadForm(forms.ModelForm):
 
     class Meta:
         model = Document
-        fields = ("employee", "traject", "category", "title", "is_medical")
+        fields = ("employee", "traject", "category", "title", "is_medical", "note", "action_needed_before")
 
     def clean_upload(self):
         upload = self.cleaned_data["upload"]
@@ -105,20 +108,15 @@ class DocumentAdmin(ScopedAdmin):
     search_fields = ("title", "employee__email", "employee__first_name", "employee__last_name")
     autocomplete_fields = ("employee",)
     readonly_fields = ("employee", "original_name", "content_type", "size", "sha256", "uploaded_by", "uploaded_at",
-                       "first_opened_at", "download_link")  # fmt: skip
-    fields = ("employee", "traject", "category", "title", "is_medical", *readonly_fields[1:])
+                       "first_opened_at", "download_link", "responses")  # fmt: skip
+    fields = ("employee", "traject", "category", "title", "is_medical", "note", "action_needed_before",
+              *readonly_fields[1:])  # fmt: skip
 
     def refused(self, request, object_id) -> None:
         services.access_refused_record(actor=request.user, ip=client_ip(request), document_id=object_id)
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = DocumentUploadForm
-            kwargs["fields"] = self.get_add_fields(request)
-        return super().get_form(request, obj, change, **kwargs)
-
     def get_add_fields(self, request):
-        fields = ["employee", "traject", "category", "title", "upload"]
+        fields = ["employee", "traject", "category", "title", "note", "action_needed_before", "upload"]
         if access.sees_medical(request.user):
             fields.insert(4, "is_medical")
         return fields
@@ -144,6 +142,30 @@ class DocumentAdmin(ScopedAdmin):
         url = reverse("admin:dossier_document_download", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Download"))
 
+    @admin.display(description=_("responses of the employee"))
+    def responses(self, obj):
+        """issue 12: the employee's responses beside the document, read-only (append-only), newest first."""
+        # The change form only opens a document in the actor's scope, and responses follow their document
+        # (access.responses_visible_to): so the document's own responses are exactly the visible ones.
+        rows = obj.responses.order_by("-at")
+        if not rows:
+            return "–"
+        return format_html(
+            '<ul class="responses">{}</ul>',
+            format_html_join("", "<li><strong>{}</strong> · {}<br>{}{}</li>", (
+                (r.get_agreement_display(), date_format(localtime(r.at), "DATETIME_FORMAT"), r.own_view or "–",
+                 format_html(' · <a href="{}">{}</a>', reverse("admin:dossier_response_file", args=[obj.pk, r.pk]),
+                             _("Download")) if r.file else "")
+                for r in rows
+            )),
+        )  # fmt: skip
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = DocumentUploadForm
+            kwargs["fields"] = self.get_add_fields(request)
+        return super().get_form(request, obj, change, **kwargs)
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if object_id is None:
             # Adding: file, row, notification and the admin's log entry all or nothing (the service's transaction
@@ -155,12 +177,16 @@ class DocumentAdmin(ScopedAdmin):
             document = self.get_object(request, object_id)
             services.access_log_record(actor=request.user, subject=document.employee, document=document,
                                        action=AccessLog.Action.VIEW_RECORD, ip=client_ip(request))  # fmt: skip
+            if access.responses_visible_to(request.user).filter(document=document).exists():
+                # issue 12: the employee's responses are shown beside the document: a view of a response too
+                services.access_log_record(actor=request.user, subject=document.employee, document=document,
+                                           action=AccessLog.Action.VIEW_RESPONSE, ip=client_ip(request))  # fmt: skip
         return response
 
     def save_form(self, request, form, change):
         if change:
             return super().save_form(request, form, change)
-        return services.document_create(  # the one call that adds a document (file, row, notification)
+        document = services.document_create(  # the one call that adds a document (file, row, notification)
             employee=form.cleaned_data["employee"],
             traject=form.cleaned_data.get("traject"),
             category=form.cleaned_data["category"],
@@ -169,6 +195,12 @@ class DocumentAdmin(ScopedAdmin):
             upload=form.cleaned_data["upload"],
             uploaded_by=request.user,
         )
+        # issue 12: the note and the action date are plain fields of the row, set in the same transaction
+        note, before = form.cleaned_data.get("note", ""), form.cleaned_data.get("action_needed_before")
+        if note or before:
+            Document.objects.filter(pk=document.pk).update(note=note, action_needed_before=before)
+            document.note, document.action_needed_before = note, before
+        return document
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -180,7 +212,25 @@ class DocumentAdmin(ScopedAdmin):
 
     def get_urls(self):
         download = self.admin_site.admin_view(self.download_view)
-        return [path("<uuid:pk>/download/", download, name="dossier_document_download"), *super().get_urls()]
+        response_file = self.admin_site.admin_view(self.response_file_view)
+        return [
+            path("<uuid:pk>/download/", download, name="dossier_document_download"),
+            path("<uuid:pk>/responses/<uuid:response_pk>/file/", response_file, name="dossier_response_file"),
+            *super().get_urls(),
+        ]
+
+    def response_file_view(self, request, pk, response_pk):
+        """issue 12: the file an employee attached to a response, for staff who may see the document."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        response = access.responses_visible_to(request.user).filter(document_id=pk, pk=response_pk).first()
+        if response is None or not response.file:
+            self.refused(request, pk)
+            raise Http404
+        services.access_log_record(actor=request.user, subject=response.document.employee,
+                                   document=response.document, action=AccessLog.Action.VIEW_RESPONSE,
+                                   ip=client_ip(request))  # fmt: skip
+        return response_file_response(response)
 
     def download_view(self, request, pk):
         if not self.has_view_permission(request):
@@ -356,11 +406,22 @@ class TrajectAdmin(ScopedAdmin):
     @staticmethod
     def listed_subjects(obj):
         return obj.employee
-    list_display = ("employee", "kind", "start", "end", "status")
+    list_display = ("employee", "kind", "start", "end", "status", "case_manager", "company_doctor")
     list_filter = ("kind", "status")
-    list_select_related = ("employee",)
+    list_select_related = ("employee", "case_manager", "company_doctor")
     search_fields = ("employee__email", "employee__last_name")
     autocomplete_fields = ("employee",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # issue 12: the contacts are provider staff (case managers, medical staff), never employer HR
+        if db_field.name in ("case_manager", "company_doctor"):
+            perm = access.MEDICAL if db_field.name == "company_doctor" else access.ALL_EMPLOYERS
+            app, codename = perm.split(".")
+            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).filter(
+                Q(is_superuser=True)
+                | Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app)
+            ).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(AccessLog)
@@ -414,3 +475,63 @@ class AuditEventAdmin(ReadOnlyAdminMixin, ScopedAdmin):
     @admin.display(description=_("event"), ordering="kind")
     def kind_label(self, obj):
         return obj.get_kind_display()
+
+
+# ----------------------------------------------------------------------------------------------- issue 12
+class AppointmentAdminForm(forms.ModelForm):
+    video_url = forms.URLField(label=_("video link"), max_length=500, required=False, assume_scheme="https")
+
+    class Meta:
+        model = Appointment
+        fields = ("employee", "document", "starts_at", "duration_minutes", "place", "video_url", "with_whom",
+                  "cancelled")  # fmt: skip
+
+    def clean(self):
+        cleaned = super().clean()
+        document, employee = cleaned.get("document"), cleaned.get("employee")
+        if document and employee and document.employee_id != employee.pk:
+            raise ValidationError({"document": _("This document belongs to another employee.")})
+        if not cleaned.get("place") and not cleaned.get("video_url"):
+            raise ValidationError(_("Give a place or a video link."))
+        return cleaned
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(ScopedAdmin):
+    """Provider staff make and change appointments through appointments.appointment_save (SEQUENCE, mail); the
+    employee's answer is shown read-only."""
+
+    form = AppointmentAdminForm
+    scope = access.appointments_visible_to
+    list_display = ("starts_at", "employee", "with_whom", "cancelled", "answer", "answered_at")
+    list_filter = ("answer", "cancelled")
+    list_select_related = ("employee",)
+    search_fields = ("employee__email", "employee__last_name", "with_whom")
+    autocomplete_fields = ("employee",)
+    readonly_fields = ("sequence", "answer", "answer_reason", "answered_at")
+
+    @staticmethod
+    def listed_subjects(obj):
+        return obj.employee
+
+    def get_fields(self, request, obj=None):
+        fields = list(AppointmentAdminForm.Meta.fields)
+        return fields if obj is None else [*fields, *self.readonly_fields]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "document":
+            kwargs["queryset"] = access.documents_visible_to(request.user).filter(
+                category=Document.Category.INVITATION
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        appointments.appointment_save(appointment=obj, actor=request.user, ip=client_ip(request))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            appointment = self.get_object(request, object_id)
+            services.access_log_record(actor=request.user, subject=appointment.employee,
+                                       action=AccessLog.Action.VIEW_RECORD, ip=client_ip(request))  # fmt: skip
+        return response

@@ -1,14 +1,17 @@
 """Demo data for `make run` (DEBUG only): employers, staff in each role, employees with trajects and documents."""
 
 import datetime
+import zoneinfo
 
 from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from dossier import services
-from dossier.models import Document, Employer, Employment, Traject
+from dossier.appointments import appointment_save
+from dossier.models import Appointment, Document, Employer, Employment, Traject
 from dossier.roles import ensure_roles
 
 DEMO_PASSWORD = "demo-wachtwoord-2026"
@@ -65,7 +68,7 @@ def seed() -> list[tuple[str, str, str]]:
     ensure_roles(Group, Permission, strict=True)
     employers = [Employer.objects.get_or_create(name=name)[0] for name in EMPLOYERS]
     lines = []
-    uploader = None
+    uploader = doctor = None
     for email, first, last, birth, mobile, language, employer_index, group in PEOPLE:
         user = User.objects.filter(email=email).first()
         created = user is None
@@ -84,14 +87,41 @@ def seed() -> list[tuple[str, str, str]]:
             )  # fmt: skip
         if group == "Casemanager":
             uploader = user
+        if group == "Medisch (bedrijfsarts)":
+            doctor = user
         if created and group is None:
             traject = Traject.objects.create(
-                employee=user, kind=Traject.Kind.VERZUIM, start=datetime.date(2026, 10, 1)
-            )
+                employee=user, kind=Traject.Kind.VERZUIM, start=datetime.date(2026, 10, 1),
+                case_manager=uploader, company_doctor=doctor,
+            )  # fmt: skip
             for category, title, medical in DOCUMENTS:
-                services.document_create(
+                document = services.document_create(
                     employee=user, traject=traject, category=category, title=title, is_medical=medical,
-                    upload=ContentFile(demo_pdf(title), name=f"{title}.pdf"), uploaded_by=uploader,
+                    upload=ContentFile(demo_pdf(title), name=f"{title}.pdf"),
+                    uploaded_by=doctor if medical else uploader,
                 )  # fmt: skip
+                _demo_extras(document, employee=user, actor=uploader, doctor=doctor)
         lines.append((email, group or "Werknemer", birth.strftime("%d-%m-%Y")))
     return lines
+
+
+def _demo_extras(document: Document, *, employee, actor, doctor) -> None:
+    """Issue 12: the plan van aanpak asks for a response within two weeks; the invitation carries an appointment
+    with the company doctor, a week from now at 10:00 (Amsterdam)."""
+    today = timezone.localdate()
+    if document.category == Document.Category.ACTION_PLAN:
+        Document.objects.filter(pk=document.pk).update(
+            action_needed_before=today + datetime.timedelta(days=14),
+            note="Lees het plan rustig door. Bent u het ermee eens? Laat het ons weten, met uw eigen visie.",
+        )
+    elif document.category == Document.Category.INVITATION:
+        day = today + datetime.timedelta(days=7)
+        starts = datetime.datetime(day.year, day.month, day.day, 10, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Amsterdam"))
+        appointment_save(
+            appointment=Appointment(
+                employee=employee, document=document, starts_at=starts, duration_minutes=30,
+                place="Arbodienst, Stationsplein 1, Utrecht",
+                with_whom=doctor.get_full_name() if doctor else "de bedrijfsarts",
+            ),
+            actor=actor,
+        )  # fmt: skip

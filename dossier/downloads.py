@@ -85,7 +85,28 @@ def document_response(document: Document, *, download: bool) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = NO_STORE
     response["Content-Security-Policy"] = (
-        "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
+        "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
     )
+    # The document page (issue 12) shows the file in an <iframe> of the same origin: only our own pages may frame
+    # it (frame-ancestors 'self' and SAMEORIGIN for older browsers); the sandbox still keeps any script in it dead.
+    response["X-Frame-Options"] = "SAMEORIGIN"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     return response
+
+
+def response_file_response(response) -> HttpResponse:
+    """The file an employee attached to a response: always a download, with the same protective headers."""
+    handle = response.file.storage.open(response.file.name, "rb")
+    file_type = FILE_TYPES.get(response.content_type)
+    served = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"bijlage.{file_type.extension if file_type else 'bin'}",
+        content_type=response.content_type or "application/octet-stream",
+    )
+    served.block_size = CHUNK
+    served["X-Content-Type-Options"] = "nosniff"
+    served["Cache-Control"] = NO_STORE
+    served["Content-Security-Policy"] = "sandbox; default-src 'none'; frame-ancestors 'none'"
+    served["Cross-Origin-Resource-Policy"] = "same-origin"
+    return served

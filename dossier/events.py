@@ -11,3 +11,12 @@ class Event(models.TextChoices):
     DOCUMENT_VIEW = "document_view", _("document viewed")
     DOCUMENT_DOWNLOAD = "document_download", _("document downloaded")
     DOCUMENT_DENIED = "document_denied", _("document refused (not in scope)")
+
+
+@audit.register
+class ResponseEvent(models.TextChoices):
+    """Issue 12: the employee's responses and appointment answers, and staff changes to an appointment."""
+
+    RESPONSE_CREATED = "response_created", _("response to a document added")
+    APPOINTMENT_SAVED = "appointment_saved", _("appointment made or changed")
+    APPOINTMENT_ANSWERED = "appointment_answered", _("appointment answered by the employee")

@@ -85,6 +85,15 @@ class Traject(models.Model):
     start = models.DateField(_("start"))
     end = models.DateField(_("end"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    # Issue 12: who the employee contacts about this traject (shown on the dossier and every document page).
+    case_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        limit_choices_to={"is_staff": True}, verbose_name=_("case manager"),
+    )  # fmt: skip
+    company_doctor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        limit_choices_to={"is_staff": True}, verbose_name=_("company doctor"),
+    )  # fmt: skip
 
     class Meta:
         verbose_name = _("traject")
@@ -153,6 +162,12 @@ class Document(models.Model):
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True, db_index=True)
     first_opened_at = models.DateTimeField(_("first opened by the employee"), null=True, blank=True)
+    # Issue 12: the sender's short note on the document page, and the date by which the employee should act.
+    note = models.TextField(
+        _("note for the employee"), max_length=1000, blank=True,
+        help_text=_("Shown on the document page. Never put medical details here for non-medical documents."),
+    )  # fmt: skip
+    action_needed_before = models.DateField(_("action needed before"), null=True, blank=True)
     # The category's place on the dossier page (the order of Category), computed by the database, so the page's
     # sort (employee, category order, newest first) is one index range scan however large the dossier.
     category_rank = models.GeneratedField(
@@ -175,7 +190,9 @@ class Document(models.Model):
         indexes = [
             models.Index(
                 fields=["employee", "category_rank", "-uploaded_at", "id"], name="dossier_doc_page_order"
-            )
+            ),
+            # The dossier page's default order since issue 12: newest first across categories.
+            models.Index(fields=["employee", "-uploaded_at", "id"], name="dossier_doc_newest"),
         ]
         permissions = [("view_medical_document", _("Can see medical documents"))]
 
@@ -203,6 +220,8 @@ class AccessLog(AppendOnlyModel):
         DOWNLOAD_DOCUMENT = "download_document", _("downloaded a document")
         VIEW_RECORD = "view_record", _("viewed the record in the Web Portaal")
         VIEW_LIST = "view_list", _("saw your name in a list in the Web Portaal")
+        VIEW_DOCUMENT_PAGE = "view_document_page", _("viewed a document's page")
+        VIEW_RESPONSE = "view_response", _("viewed your response to a document")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -237,3 +256,99 @@ class AccessLog(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
+
+
+# ----------------------------------------------------------------------------------------------- issue 12
+class Response(AppendOnlyModel):
+    """The employee's answer to a document (a plan van aanpak, ...): append-only; a later one adds, never edits.
+
+    Part of the re-integration file (AVG): visible to the employee and to the staff who may see the document.
+    """
+
+    class Agreement(models.TextChoices):
+        AGREE = "agree", _("I agree")
+        DISAGREE = "disagree", _("I do not agree")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    document = models.ForeignKey(
+        Document, on_delete=models.PROTECT, related_name="responses", verbose_name=_("document")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    agreement = models.CharField(_("agreement"), max_length=16, choices=Agreement.choices)
+    own_view = models.TextField(_("own view"), max_length=2000, blank=True)
+    file = models.FileField(
+        _("file"), storage=documents_storage, upload_to=document_file_name, max_length=255, blank=True
+    )
+    original_name = models.CharField(_("original file name"), max_length=255, blank=True)
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    # The form's one-time key: a second submit of the same form finds this row instead of adding one.
+    submission = models.UUIDField(_("submission"), editable=False)
+
+    class Meta:
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
+        ordering = ["-at"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "submission"], name="dossier_response_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%d-%m-%Y %H:%M} {self.get_agreement_display()}"
+
+
+class Appointment(models.Model):
+    """An appointment (company doctor, case manager) that an invitation carries; the employee confirms or asks for
+    another time. SEQUENCE rises on every change, so calendars replace the old event (RFC 5545)."""
+
+    class Answer(models.TextChoices):
+        NONE = "", _("no answer yet")
+        CONFIRMED = "confirmed", _("confirmed")
+        OTHER_TIME = "other_time", _("asked for another time")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments",
+        verbose_name=_("employee"),
+    )  # fmt: skip
+    document = models.ForeignKey(
+        Document, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments",
+        verbose_name=_("invitation"),
+    )  # fmt: skip
+    starts_at = models.DateTimeField(_("date and time"))
+    duration_minutes = models.PositiveSmallIntegerField(_("duration in minutes"), default=30)
+    place = models.CharField(_("place"), max_length=300, blank=True)
+    video_url = models.URLField(_("video link"), max_length=500, blank=True)
+    with_whom = models.CharField(_("with whom"), max_length=200)
+    cancelled = models.BooleanField(_("cancelled"), default=False)
+    sequence = models.PositiveIntegerField(_("version"), default=0, editable=False)
+    answer = models.CharField(_("answer"), max_length=16, choices=Answer.choices, blank=True, default="")
+    answer_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["employee", "starts_at"], name="dossier_appointment_upcoming")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gte=5) & models.Q(duration_minutes__lte=480),
+                name="dossier_appointment_duration",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%d-%m-%Y %H:%M} {self.with_whom}"
+
+    @property
+    def ends_at(self):
+        import datetime
+
+        return self.starts_at + datetime.timedelta(minutes=self.duration_minutes)

@@ -25,6 +25,10 @@ CASE_MANAGER_PERMISSIONS = EMPLOYER_HR_PERMISSIONS + [
     ("dossier", "view_accesslog"),
     ("accounts", "add_user"),
     ("core", "view_auditevent"),
+    # issue 12: appointments are made and changed by provider staff; employer HR does not see them
+    ("dossier", "view_appointment"),
+    ("dossier", "add_appointment"),
+    ("dossier", "change_appointment"),
 ]
 MEDICAL_PERMISSIONS = CASE_MANAGER_PERMISSIONS + [("dossier", "view_medical_document")]
 

@@ -1,9 +1,12 @@
 """Reads of the dossier: the employee's page and access log, in a fixed, small number of queries."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dossier import access
-from dossier.models import Document, Employment
+from dossier.conf import app_settings
+from dossier.models import AccessLog, Appointment, Document, Employment, Response, Traject
 
 LIST_FIELDS = (
     "id",
@@ -17,14 +20,12 @@ LIST_FIELDS = (
 )
 
 
-def dossier_documents(*, user) -> QuerySet:
-    """The user's own documents, grouped by category (in the order of the list), newest first."""
-    return (
-        access.documents_visible_to(user)
-        .filter(employee=user)
-        .only(*LIST_FIELDS)
-        .order_by("category_rank", "-uploaded_at", "id")
-    )
+def dossier_documents(*, user, category: str = "") -> QuerySet:
+    """The user's own documents, newest first across categories (issue 12), or of one category."""
+    documents = access.documents_visible_to(user).filter(employee=user)
+    if category:
+        documents = documents.filter(category=category)
+    return documents.only(*LIST_FIELDS).order_by("-uploaded_at", "id")
 
 
 def employment_of(*, user) -> Employment | None:
@@ -32,7 +33,13 @@ def employment_of(*, user) -> Employment | None:
 
 
 def trajects_of(*, user) -> list:
-    return list(access.trajects_visible_to(user).filter(employee=user).order_by("-start"))
+    """The user's trajects with their contacts (issue 12), in one query."""
+    return list(
+        access.trajects_visible_to(user)
+        .filter(employee=user)
+        .select_related("case_manager", "company_doctor")
+        .order_by("-start")
+    )
 
 
 def own_document(*, user, pk) -> Document:
@@ -42,3 +49,85 @@ def own_document(*, user, pk) -> Document:
 
 def access_log_of(*, user) -> QuerySet:
     return access.access_logs_visible_to(user).filter(subject=user).order_by("-at", "-pk")
+
+
+# ----------------------------------------------------------------------------------------------- issue 12
+def document_page(*, user, pk) -> Document:
+    """One of the user's own documents with what its page shows (sender, traject contacts), in one query."""
+    return (
+        access.documents_visible_to(user)
+        .filter(employee=user)
+        .select_related("uploaded_by", "traject__case_manager", "traject__company_doctor")
+        .get(pk=pk)
+    )
+
+
+def role_label(user) -> str:
+    """The sender's role as the employee reads it (the access log's roles; medical documents: medical staff)."""
+    if user is None:
+        return ""
+    if access.sees_medical(user) and not user.is_superuser:
+        return AccessLog.Role.MEDICAL.label
+    if user.is_superuser:
+        return AccessLog.Role.ADMINISTRATOR.label
+    return (AccessLog.Role.CASE_MANAGER if access.sees_all_employers(user) else AccessLog.Role.EMPLOYER_HR).label
+
+
+def responses_to(*, user, document: Document) -> list:
+    return list(access.responses_visible_to(user).filter(document=document).order_by("at", "pk"))
+
+
+def own_response(*, user, document_pk, pk) -> Response:
+    return access.responses_visible_to(user).filter(document__employee=user).get(document_id=document_pk, pk=pk)
+
+
+def open_actions(*, user) -> list:
+    """The user's documents with "action needed before" that still wait for them: no response yet where the
+    category takes one, otherwise not yet opened. Soonest first."""
+    documents = (
+        access.documents_visible_to(user)
+        .filter(employee=user, action_needed_before__isnull=False)
+        .annotate(answered=Exists(Response.objects.filter(document=OuterRef("pk"))))
+        .only("id", "title", "category", "action_needed_before", "first_opened_at")
+        .order_by("action_needed_before", "id")
+    )
+    categories = app_settings.RESPONSE_CATEGORIES
+    return [
+        d for d in documents
+        if not (d.answered if d.category in categories else d.first_opened_at is not None)
+    ]  # fmt: skip
+
+
+def upcoming_appointments(*, user, document: Document | None = None) -> list:
+    """The user's appointments from now on (cancelled ones too, marked), soonest first."""
+    appointments = access.appointments_visible_to(user).filter(employee=user, starts_at__gte=timezone.now())
+    if document is not None:
+        appointments = appointments.filter(document=document)
+    return list(appointments.order_by("starts_at", "pk"))
+
+
+def own_appointment(*, user, pk) -> Appointment:
+    return access.appointments_visible_to(user).filter(employee=user).get(pk=pk)
+
+
+def contacts_of(*, user, document: Document | None = None, trajects: list | None = None) -> list:
+    """Who the employee contacts: the document's traject, else their open trajects (pass trajects_of's list to save
+    the query); a case manager and an optional company doctor, each once. Empty: the page shows the provider's
+    contact (PORTAL_CONTACT_*)."""
+    if document is not None and document.traject is not None:
+        trajects = [document.traject]
+    elif trajects is not None:
+        trajects = [t for t in trajects if t.status == Traject.Status.OPEN]
+    else:
+        trajects = list(
+            access.trajects_visible_to(user)
+            .filter(employee=user, status=Traject.Status.OPEN)
+            .select_related("case_manager", "company_doctor")
+        )
+    contacts, seen = [], set()
+    for traject in trajects:
+        for person, role in ((traject.case_manager, _("Case manager")), (traject.company_doctor, _("Company doctor"))):
+            if person is not None and person.is_active and person.pk not in seen:
+                seen.add(person.pk)
+                contacts.append({"name": person.get_full_name() or person.email, "role": role, "email": person.email})
+    return contacts

@@ -6,6 +6,16 @@ app_name = "dossier"
 
 urlpatterns = [
     path("", views.DossierHomeView.as_view(), name="home"),
-    path("documents/<uuid:pk>/", views.DocumentView.as_view(), name="document"),
+    path("documents/<uuid:pk>/", views.DocumentPageView.as_view(), name="document"),
+    path("documents/<uuid:pk>/file/", views.DocumentFileView.as_view(), name="document-file"),
+    path("documents/<uuid:pk>/respond/", views.DocumentRespondView.as_view(), name="document-respond"),
+    path(
+        "documents/<uuid:pk>/responses/<uuid:response_pk>/file/",
+        views.ResponseFileView.as_view(),
+        name="response-file",
+    ),
+    path("appointments/<uuid:pk>/", views.AppointmentView.as_view(), name="appointment"),
+    path("appointments/<uuid:pk>/answer/", views.AppointmentAnswerView.as_view(), name="appointment-answer"),
+    path("appointments/<uuid:pk>/calendar.ics", views.AppointmentCalendarView.as_view(), name="appointment-ics"),
     path("access-log/", views.AccessLogView.as_view(), name="access-log"),
 ]

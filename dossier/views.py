@@ -2,19 +2,29 @@
 
 import uuid
 
+from csp.decorators import csp_replace
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.http import content_disposition_header, urlencode
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from django_otp.decorators import otp_required
 
 from core.throttling import client_ip
-from dossier import selectors, services
-from dossier.downloads import document_response
-from dossier.models import AccessLog, Document
+from dossier import appointments, responses, selectors, services
+from dossier.calendar import appointment_ics
+from dossier.downloads import document_response, response_file_response
+from dossier.forms import AppointmentAnswerForm, ResponseForm
+from dossier.models import AccessLog, Appointment, Document, Response
+from dossier.uploads import FILE_TYPES
 
 PAGE_SIZE = 25
 _ZERO = uuid.UUID(int=0)
@@ -26,14 +36,17 @@ class DossierView(View):
 
 
 class DossierHomeView(DossierView, TemplateView):
-    """ "Mijn eigen dossier": personal data, trajects, documents grouped by category, newest first, paginated."""
+    """ "Mijn eigen dossier": open actions and upcoming appointments first, then the documents (newest first,
+    filterable by category), then personal data and trajects; paginated."""
 
     template_name = "dossier/home.html"
 
     def get_context_data(self, **kwargs):
         user = self.request.user
         employment = selectors.employment_of(user=user)
-        page = Paginator(selectors.dossier_documents(user=user), PAGE_SIZE).get_page(
+        category = self.request.GET.get("category", "")
+        category = category if category in Document.Category.values else ""
+        page = Paginator(selectors.dossier_documents(user=user, category=category), PAGE_SIZE).get_page(
             self.request.GET.get("page")
         )
         services.access_log_record(
@@ -47,16 +60,87 @@ class DossierHomeView(DossierView, TemplateView):
         pattern = reverse("dossier:document", kwargs={"pk": _ZERO})
         for document in page.object_list:
             document.url = pattern.replace(str(_ZERO), str(document.pk))
+        trajects = selectors.trajects_of(user=user)
         return super().get_context_data(
             employment=employment,
-            trajects=selectors.trajects_of(user=user),
+            trajects=trajects,
             page_obj=page,
+            categories=Document.Category.choices,
+            category=category,
+            page_query=urlencode({"category": category}) if category else "",
+            open_actions=selectors.open_actions(user=user),
+            appointments=selectors.upcoming_appointments(user=user),
+            contacts=selectors.contacts_of(user=user, trajects=trajects),
             **kwargs,
         )
 
 
-class DocumentView(DossierView):
-    """The document itself, only for its employee: streamed, logged, read receipt on first opening."""
+def _own_document_or_404(request, pk):
+    """The user's own document for its page; anything else is 404, and the attempt is audited (NEN 7513)."""
+    try:
+        return selectors.document_page(user=request.user, pk=pk)
+    except Document.DoesNotExist as exc:
+        services.access_refused_record(actor=request.user, ip=client_ip(request), document_id=pk)
+        raise Http404 from exc
+
+
+@method_decorator(csp_replace({"frame-src": ["'self'"]}), name="dispatch")
+class DocumentPageView(DossierView, TemplateView):
+    """The document's page (issue 12): what it is, who sent it, the file inline where safe, the responses, the
+    appointment and who to contact. Logged as a view; the first opening sets the read receipt."""
+
+    template_name = "dossier/document.html"
+    form = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.is_verified():
+            self.document = _own_document_or_404(request, kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        document = self.document
+        services.access_log_record(actor=self.request.user, subject=document.employee, document=document,
+                                   action=AccessLog.Action.VIEW_DOCUMENT_PAGE, ip=client_ip(self.request))  # fmt: skip
+        services.document_mark_opened(document=document, by=self.request.user)
+        file_type = FILE_TYPES.get(document.content_type)
+        takes = responses.takes_response(document)
+        return super().get_context_data(
+            document=document,
+            sender_name=document.uploaded_by.get_full_name() if document.uploaded_by else "",
+            sender_role=selectors.role_label(document.uploaded_by),
+            file_url=reverse("dossier:document-file", kwargs={"pk": document.pk}),
+            inline=(document.content_type.split("/")[0] if file_type and file_type.inline else ""),
+            takes_response=takes,
+            responses=selectors.responses_to(user=self.request.user, document=document),
+            form=(self.form or ResponseForm()) if takes else None,
+            appointments=selectors.upcoming_appointments(user=self.request.user, document=document),
+            contacts=selectors.contacts_of(user=self.request.user, document=document),
+            **kwargs,
+        )
+
+
+class DocumentRespondView(DocumentPageView):
+    """ "Akkoord" / "niet akkoord" with an own view: a new response (never an edit); a double submit adds one."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        if not responses.takes_response(self.document):
+            raise Http404
+        form = ResponseForm(request.POST, request.FILES)
+        if not form.is_valid():
+            self.form = form
+            return self.render_to_response(self.get_context_data(), status=400)
+        data = form.cleaned_data
+        responses.response_create(document=self.document, author=request.user, agreement=data["agreement"],
+                                  own_view=data["own_view"], upload=data["attachment"],
+                                  submission=data["submission"], ip=client_ip(request))  # fmt: skip
+        messages.success(request, _("Thank you. Your response has been saved and sent to your case manager."))
+        return redirect(reverse("dossier:document", kwargs={"pk": pk}) + "#responses")
+
+
+class DocumentFileView(DossierView):
+    """The file itself, only for its employee: streamed, logged, read receipt on first opening."""
 
     def get(self, request, pk):
         try:
@@ -74,6 +158,80 @@ class DocumentView(DossierView):
         )
         services.document_mark_opened(document=document, by=request.user)
         return document_response(document, download=download)
+
+
+class ResponseFileView(DossierView):
+    """The file the employee attached to a response (always a download), logged like a document's file."""
+
+    def get(self, request, pk, response_pk):
+        try:
+            response = selectors.own_response(user=request.user, document_pk=pk, pk=response_pk)
+        except Response.DoesNotExist as exc:
+            services.access_refused_record(actor=request.user, ip=client_ip(request), document_id=pk)
+            raise Http404 from exc
+        if not response.file:
+            raise Http404
+        services.access_log_record(actor=request.user, subject=request.user, document=response.document,
+                                   action=AccessLog.Action.VIEW_RESPONSE, ip=client_ip(request))  # fmt: skip
+        return response_file_response(response)
+
+
+class AppointmentView(DossierView, TemplateView):
+    """One appointment: when, where, with whom, add to my calendar, and confirm or ask for another time."""
+
+    template_name = "dossier/appointment.html"
+    form = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.is_verified():
+            try:
+                self.appointment = selectors.own_appointment(user=request.user, pk=kwargs["pk"])
+            except Appointment.DoesNotExist as exc:
+                raise Http404 from exc
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        appointment = self.appointment
+        return super().get_context_data(
+            appointment=appointment,
+            answerable=not appointment.cancelled and appointment.starts_at >= timezone.now(),
+            form=self.form or AppointmentAnswerForm(),
+            contacts=selectors.contacts_of(user=self.request.user, document=appointment.document),
+            **kwargs,
+        )
+
+
+class AppointmentAnswerView(AppointmentView):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        form = AppointmentAnswerForm(request.POST)
+        if not form.is_valid():
+            self.form = form
+            return self.render_to_response(self.get_context_data(), status=400)
+        try:
+            appointments.appointment_answer(appointment=self.appointment, by=request.user,
+                                            answer=form.cleaned_data["answer"],
+                                            reason=form.cleaned_data["reason"], ip=client_ip(request))  # fmt: skip
+        except PermissionDenied:
+            messages.error(request, _("This appointment can no longer be answered."))
+        else:
+            messages.success(request, _("Thank you. Your answer has been sent."))
+        return redirect("dossier:appointment", pk=pk)
+
+
+class AppointmentCalendarView(DossierView):
+    """The appointment as an .ics file for the employee's own calendar (RFC 5545)."""
+
+    def get(self, request, pk):
+        try:
+            appointment = selectors.own_appointment(user=request.user, pk=pk)
+        except Appointment.DoesNotExist as exc:
+            raise Http404 from exc
+        response = HttpResponse(appointment_ics(appointment), content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = content_disposition_header(True, "afspraak.ics")
+        response["Cache-Control"] = "no-store, private"
+        return response
 
 
 class AccessLogView(DossierView, TemplateView):

@@ -35,3 +35,20 @@ def test_seed_demo_creates_an_employer_hr_and_two_employees_once(settings, capsy
     assert Document.objects.values("category").distinct().count() == 4
     out = capsys.readouterr().out
     assert "jan.jansen@example.nl" in out and DEMO_PASSWORD in out
+
+
+def test_seed_demo_gives_each_employee_a_plan_to_answer_and_an_upcoming_appointment(settings):
+    from django.utils import timezone
+
+    from dossier.models import Appointment, Traject
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    jan = User.objects.get(email="jan.jansen@example.nl")
+    plan = Document.objects.get(employee=jan, category="plan_van_aanpak")
+    assert plan.action_needed_before and plan.note
+    appointment = Appointment.objects.get(employee=jan)
+    assert appointment.starts_at > timezone.now() and appointment.document.category == "uitnodiging_bedrijfsarts"
+    traject = Traject.objects.get(employee=jan)
+    assert traject.case_manager.email == "casemanager@arbodienst.nl"
+    assert traject.company_doctor.email == "bedrijfsarts@arbodienst.nl"

@@ -70,8 +70,10 @@ def test_journey_1_mail_link_login_enrol_app_recovery_codes_document(portal, jou
     with j.page.expect_response(re.compile(r"/dossier/documents/")) as response:
         j.page.get_by_role("button", name=T[lang]["continue"]).click()
     assert response.value.status == 200
-    assert response.value.headers["content-type"] == "application/pdf"
+    assert response.value.headers["content-type"].startswith("text/html")  # issue 12: the page, not the file
     assert j.page.url.endswith(f"/dossier/documents/{document.pk}/")
+    expect(j.page.get_by_role("heading", level=1)).to_have_text("Uitnodiging spreekuur")
+    j.check("document-page")
     j.page.goto(portal.url + "/dossier/")
     expect(j.page.get_by_role("heading", level=1)).to_have_text(T[lang]["dossier"])
     j.check("dossier")
@@ -251,3 +253,57 @@ def test_journey_5_hr_uploads_in_the_web_portaal_and_the_employee_is_mailed(
     assert message["To"] == employee.email
     body = message.get_body(preferencelist=("plain",)).get_content()
     assert f"%2Fdossier%2Fdocuments%2F{document.pk}%2F" in body and "Uitnodiging spreekuur" not in body
+
+
+def test_journey_7_document_page_response_and_appointment(portal, journey, employee, lang):
+    """Issue 12: the plan van aanpak on its page (PDF framed inline), "akkoord" with an own view, the upcoming
+    appointment at the top of the dossier, answered, and its .ics."""
+    import datetime
+
+    from django.utils import timezone
+
+    from dossier.appointments import appointment_save
+    from dossier.models import Appointment, Document, Response
+
+    employee.language = lang
+    employee.save()
+    totp_device_for(employee)
+    plan = document_for(employee, title="Plan van aanpak")
+    before = timezone.localdate() + datetime.timedelta(days=14)
+    Document.objects.filter(pk=plan.pk).update(note="Lees het plan rustig door.", action_needed_before=before)
+    invitation = document_for(employee, title="Uitnodiging spreekuur", category="uitnodiging_bedrijfsarts")
+    appointment = appointment_save(appointment=Appointment(
+        employee=employee, document=invitation, with_whom="Bram Visser", place="Stationsplein 1, Utrecht",
+        starts_at=timezone.now().replace(microsecond=0) + datetime.timedelta(days=7)), actor=None)  # fmt: skip
+    j = journey("7-document-response-appointment", lang)
+    console = []
+    j.page.on("console", lambda message: console.append(message.text))
+    j.page.goto(portal.url + "/accounts/login/")
+    _pick_language(j.page, lang)
+    _login(j, employee.email)
+    j.paste(j.page.locator("#id_token"), pyotp.TOTP("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").now())
+    j.page.get_by_role("button", name=T[lang]["validate"]).click()
+    expect(j.page.get_by_role("heading", level=1)).to_have_text(T[lang]["dossier"])
+    j.check("dossier-actions-appointments")
+    j.page.get_by_role("link", name="Plan van aanpak", exact=True).first.click()
+    expect(j.page.get_by_role("heading", level=1)).to_have_text("Plan van aanpak")
+    frame = j.page.locator("iframe.document-view")
+    expect(frame).to_be_visible()
+    j.check("document-page")
+    assert not [m for m in console if "Refused" in m or "frame" in m.lower()], console
+    j.page.get_by_label(re.compile("^Akkoord$|^I agree$")).check()
+    j.page.get_by_label(re.compile("eigen visie|own view", re.I)).fill("Ik begin met halve dagen.")
+    j.page.get_by_role("button", name=re.compile("Verstuur mijn reactie|Send my response")).click()
+    expect(j.page.get_by_role("status").first).to_contain_text(re.compile("Dank u wel|Thank you"))
+    j.check("response-saved")
+    assert Response.objects.filter(document=plan, agreement="agree").count() == 1
+    j.page.goto(portal.url + f"/dossier/appointments/{appointment.pk}/")
+    j.check("appointment")
+    with j.page.expect_download() as download:
+        j.page.get_by_role("link", name=re.compile("Zet in mijn agenda|Add to my calendar")).click()
+    assert download.value.suggested_filename == "afspraak.ics"
+    j.page.get_by_label(re.compile("Ja, ik kom|Yes, I will come")).check()
+    j.page.get_by_role("button", name=re.compile("Verstuur mijn antwoord|Send my answer")).click()
+    expect(j.page.get_by_role("status").first).to_contain_text(re.compile("Dank u wel|Thank you"))
+    j.check("appointment-confirmed")
+    assert Appointment.objects.get(pk=appointment.pk).answer == "confirmed"

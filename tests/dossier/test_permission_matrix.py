@@ -113,6 +113,7 @@ def _paths(world, docs):
         "doc_medical_download": (f"/admin/dossier/document/{docs['medical'].pk}/download/", {}),
         "access_log": ("/admin/dossier/accesslog/", {}),
         "audit_events": ("/admin/core/auditevent/", {}),
+        "appointments": ("/admin/dossier/appointment/", {}),  # issue 12: provider staff only
         "group_add": ("/admin/auth/group/add/", {"name": "Alles", "permissions": [perm]}),
         "group_change": (f"/admin/auth/group/{cm_group}/change/", {"name": "Casemanager", "permissions": [perm]}),
     }
@@ -145,6 +146,8 @@ MATRIX = {
     "access_log":        {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (200, 200, None),
                           "medical": (200, 200, None), "superuser": (200, 200, None)},
     "audit_events":      {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (200, 200, None),
+                          "medical": (200, 200, None), "superuser": (200, 200, None)},
+    "appointments":      {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (200, 200, None),
                           "medical": (200, 200, None), "superuser": (200, 200, None)},
     "group_add":         {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (403, 403, None),
                           "medical": (403, 403, None), "superuser": (200, 302, "group_added")},

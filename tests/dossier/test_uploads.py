@@ -160,7 +160,7 @@ def test_download_streams_without_growing_memory_by_the_file_size(world, client_
     client = client_for(world.a)
     tracemalloc.start()
     try:
-        response = client.get(f"/dossier/documents/{document.pk}/?download=1")
+        response = client.get(f"/dossier/documents/{document.pk}/file/?download=1")
         received = sum(len(chunk) for chunk in response.streaming_content)
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -172,7 +172,7 @@ def test_download_streams_without_growing_memory_by_the_file_size(world, client_
 def test_download_behind_nginx_uses_x_accel_redirect(world, client_for, settings):
     settings.DOSSIER_SENDFILE = "nginx"
     document = document_for(world.a)
-    response = client_for(world.a).get(f"/dossier/documents/{document.pk}/")
+    response = client_for(world.a).get(f"/dossier/documents/{document.pk}/file/")
     assert response["X-Accel-Redirect"] == f"/protected-documents/{document.file.name}"
     assert response.content == b""
     assert response["X-Content-Type-Options"] == "nosniff"

@@ -55,7 +55,7 @@ def test_document_views_and_downloads_are_audited(world, client_for):
     document = document_for(world.a)
     client = client_for(world.a)
     client.get(f"/dossier/documents/{document.pk}/")
-    client.get(f"/dossier/documents/{document.pk}/?download=1")
+    client.get(f"/dossier/documents/{document.pk}/file/?download=1")
     assert list(
         AuditEvent.objects.filter(detail=str(document.pk)).order_by("pk").values_list("kind", flat=True)
     ) == [

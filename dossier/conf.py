@@ -1,0 +1,24 @@
+"""The dossier app's own settings (issue 12 and later), read through one object so tests can override them."""
+
+from django.conf import settings
+
+# The categories that ask the employee for a response (Wet verbetering poortwachter: the plan and its evaluations).
+DEFAULT_RESPONSE_CATEGORIES = (
+    "plan_van_aanpak",
+    "bijstelling_plan_van_aanpak",
+    "eerstejaarsevaluatie",
+    "re_integratieverslag",
+)
+
+
+class DossierSettings:
+    @property
+    def RESPONSE_CATEGORIES(self) -> frozenset[str]:  # noqa: N802
+        return frozenset(getattr(settings, "DOSSIER_RESPONSE_CATEGORIES", DEFAULT_RESPONSE_CATEGORIES))
+
+    @property
+    def OWN_VIEW_MAX_CHARS(self) -> int:  # noqa: N802 - about two A4 pages; a calm limit, not an essay
+        return getattr(settings, "DOSSIER_OWN_VIEW_MAX_CHARS", 2000)
+
+
+app_settings = DossierSettings()
