@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from core.conf import app_settings
+from core.links import with_language
 from core.models import OutgoingEmail
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ def mail_enqueue(
     uploader's request may wait for SMTP, a login must not); otherwise the worker sends it. A failure to send
     leaves it pending for the worker, never an error for the caller.
     """
+    if isinstance(context.get("link"), str):  # the page it opens speaks the mail's language (issue 17)
+        context = {**context, "link": with_language(context["link"], language)}
     subject, text, html = mail_render(template=template, context=context, language=language)
     mail = OutgoingEmail.objects.create(
         to=to,
