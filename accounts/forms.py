@@ -1,5 +1,8 @@
 """Input of the accounts screens: login, "Wachtwoord vergeten" and the new password."""
 
+import re
+from datetime import date
+
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +11,43 @@ from accounts.captcha import CaptchaField
 from accounts.models import User
 from accounts.validators import PASSWORD_MAX_LENGTH
 
-BIRTH_DATE_FORMATS = ["%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d"]  # typed dd-mm-jjjj, or a date input
+# Day first, as people type it: 17-02-1988, 17/2/1988, 17.02.1988, 17 02 1988, or only digits 17021988; a browser's
+# date input sends 1988-02-17. An iPhone's number keypad has no "-", so digits alone must be enough.
+_DAY_FIRST = re.compile(r"(\d{1,2})\s*[-/. ]\s*(\d{1,2})\s*[-/. ]\s*(\d{4})", re.ASCII)
+_DIGITS_ONLY = re.compile(r"(\d{2})(\d{2})(\d{4})", re.ASCII)
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})", re.ASCII)
+
+
+def parse_birth_date(text: str) -> date | None:
+    """The date a person meant, day first, or None when it is not a real date."""
+    text = " ".join(str(text).split())
+    if match := _ISO.fullmatch(text):
+        year, month, day = match.groups()
+    elif match := _DAY_FIRST.fullmatch(text) or _DIGITS_ONLY.fullmatch(text.replace(" ", "")):
+        day, month, year = match.groups()
+    else:
+        return None
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:  # 31-02-1988
+        return None
+
+
+class BirthDateField(forms.CharField):
+    """A birth date typed as people type it (see parse_birth_date); one clear, translated error otherwise."""
+
+    default_error_messages = {
+        "invalid": _("Enter your date of birth as day, month, year, for example 17-02-1988 or 17021988."),
+    }
+
+    def clean(self, value):
+        value = super().clean(value)  # the text: required and length first
+        if value in self.empty_values:
+            return None
+        parsed = parse_birth_date(value)
+        if parsed is None or not 1900 <= parsed.year <= date.today().year:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed
 
 
 class LoginForm(auth_forms.AuthenticationForm):
@@ -43,17 +82,15 @@ class LoginForm(auth_forms.AuthenticationForm):
 
 
 class PasswordResetRequestForm(forms.Form):
-    birth_date = forms.DateField(
+    birth_date = BirthDateField(
         label=_("Date of birth"),
-        help_text=_("dd-mm-yyyy"),
-        input_formats=BIRTH_DATE_FORMATS,
+        help_text=_("dd-mm-yyyy. Only digits is fine too, for example 17021988."),
+        max_length=32,
+        # The number keypad suits "only digits"; on phones whose keypad has "-", "/" or "." those work as well.
         widget=forms.TextInput(
-            attrs={"autocomplete": "bday", "inputmode": "numeric", "placeholder": "dd-mm-jjjj"}
+            attrs={"autocomplete": "bday", "inputmode": "numeric", "placeholder": _("dd-mm-yyyy")}
         ),
-        error_messages={
-            "required": _("Enter your date of birth."),
-            "invalid": _("Enter your date of birth as dd-mm-yyyy, for example 04-07-1985."),
-        },
+        error_messages={"required": _("Enter your date of birth.")},
     )
     email = forms.EmailField(
         label=_("Email address"),

@@ -6,6 +6,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
+    path("web-portaal/login/", views.StaffLoginView.as_view(), name="staff-login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("logged-out/", views.LoggedOutView.as_view(), name="logged-out"),
     path("password-change/", views.PasswordChangeView.as_view(), name="password-change"),

@@ -1,5 +1,7 @@
-"""Password validator: refuse absurd input before it reaches the hasher."""
+"""Password validators: refuse absurd input before it reaches the hasher, and say every refusal in the page's
+language (Django 5.2's own "too short" message is missing from its Dutch catalogue)."""
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -29,3 +31,28 @@ class MaximumLengthValidator:
         return _("Your password can be as long as you like, up to %(max_length)d characters.") % {
             "max_length": self.max_length
         }
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's rule with our words, so the message is in our catalogues (NL and EN)."""
+
+    def get_error_message(self):
+        return ngettext(
+            "This password is too short. Use at least %(min_length)d character.",
+            "This password is too short. Use at least %(min_length)d characters.",
+            self.min_length,
+        ) % {"min_length": self.min_length}
+
+    def get_help_text(self):
+        return ngettext(
+            "Use at least %(min_length)d character.",
+            "Use at least %(min_length)d characters.",
+            self.min_length,
+        ) % {"min_length": self.min_length}
+
+
+class UserAttributeSimilarityValidator(password_validation.UserAttributeSimilarityValidator):
+    """Django's rule; "your email address", not Django's Dutch "de e-mailadres"."""
+
+    def get_error_message(self):
+        return _("This password is too much like your %(verbose_name)s. Choose another password.")

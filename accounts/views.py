@@ -1,6 +1,7 @@
 """HTTP glue of the accounts screens: validate, call one service, redirect."""
 
-from datetime import UTC, datetime
+import math
+import time
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,10 +10,10 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -58,10 +59,17 @@ class LoginView(auth_views.LoginView):
             # Before any password check, and the same for an unknown email: nothing tells whether it exists.
             services.login_limited(email=email, ip=ip)
             form = self.get_form_class()(request, initial={"username": email})  # not asked again (WCAG 3.3.7)
-            limited = _("Too many failed login attempts. For your safety you can try again at %(time)s.") % {
-                "time": timezone.localtime(datetime.fromtimestamp(verdict.retry_at, tz=UTC)).strftime("%H:%M")
-            }
-            return self.render_to_response(self.get_context_data(form=form, limited=limited), status=429)
+            minutes = max(1, math.ceil((verdict.retry_at - time.time()) / 60))
+            limited = ngettext(
+                "Too many failed login attempts. For your safety, wait %(minutes)d minute and try again.",
+                "Too many failed login attempts. For your safety, wait %(minutes)d minutes and try again.",
+                minutes,
+            ) % {"minutes": minutes}
+            reset_url = (
+                f"{reverse('accounts:password-reset')}?{urlencode({'email': email})}"  # keeps the email
+            )
+            context = self.get_context_data(form=form, limited=limited, reset_url=reset_url)
+            return self.render_to_response(context, status=429)
         lockout.begin_attempt(email=email, ip=ip)
         return super().post(request, *args, **kwargs)
 
@@ -78,6 +86,17 @@ class LoginView(auth_views.LoginView):
         response = HttpResponseRedirect(self.get_success_url())
         remember_language(response, form.get_user().language)
         return response
+
+
+class StaffLoginView(LoginView):
+    """The Web Portaal's login: the same two steps, limits and rules as the employees' page, only titled for staff
+    and leading to the Web Portaal. Whether someone may use the Web Portaal is decided there, after the login."""
+
+    extra_context = {"staff": True}
+
+    def get_success_url(self):
+        target = self.get_redirect_url() or reverse("admin:index")
+        return f"{reverse('twofactor:start')}?{urlencode({'next': target})}"
 
 
 class LogoutView(auth_views.LogoutView):

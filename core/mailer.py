@@ -10,19 +10,25 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.template import TemplateDoesNotExist
+from django.template import Context, TemplateDoesNotExist, engines
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from core.conf import app_settings
+from core.links import with_language
 from core.models import OutgoingEmail
 
 logger = logging.getLogger(__name__)
 
 
+def _plain(name: str, context: dict) -> str:
+    """A plain-text part: rendered without HTML escaping (a link's "&" or a name's "&" stay as they are)."""
+    return engines["django"].engine.get_template(name).render(Context(context, autoescape=False))
+
+
 def _render(template: str, context: dict) -> tuple[str, str, str]:
-    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-    text = render_to_string(f"{template}_body.txt", context)
+    subject = " ".join(_plain(f"{template}_subject.txt", context).split())
+    text = _plain(f"{template}_body.txt", context)
     try:
         html = render_to_string(f"{template}_body.html", context)
     except TemplateDoesNotExist:
@@ -45,6 +51,8 @@ def mail_enqueue(
     uploader's request may wait for SMTP, a login must not); otherwise the worker sends it. A failure to send
     leaves it pending for the worker, never an error for the caller.
     """
+    if isinstance(context.get("link"), str):  # the page it opens speaks the mail's language (issue 17)
+        context = {**context, "link": with_language(context["link"], language)}
     subject, text, html = mail_render(template=template, context=context, language=language)
     mail = OutgoingEmail.objects.create(
         to=to,

@@ -13,11 +13,23 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from django_otp.admin import OTPAdminSite
 
 from core.redirects import safe_next
 from core.throttling import client_ip
 from dossier import services
+
+# Django's admin says "De {name} ‘{obj}’ is toegevoegd" for every model, but Dutch nouns take "de" or "het" (het
+# document, het traject). Our catalogue, searched before Django's, words these messages without an article.
+DJANGO_ADMIN_MESSAGES = [
+    gettext_noop("The {name} “{obj}” was added successfully."),
+    gettext_noop("The {name} “{obj}” was added successfully. You may add another {name} below."),
+    gettext_noop("The {name} “{obj}” was changed successfully."),
+    gettext_noop("The {name} “{obj}” was changed successfully. You may edit it again below."),
+    gettext_noop("The {name} “{obj}” was changed successfully. You may add another {name} below."),
+    gettext_noop("The %(name)s “%(obj)s” was deleted successfully."),
+]
 
 
 class LoggedAutocompleteJsonView(AutocompleteJsonView):
@@ -40,7 +52,7 @@ class PortalAdminSite(OTPAdminSite):
             # An employee: the Web Portaal is not for them (and sending them to login again would loop).
             raise PermissionDenied
         target = safe_next(request.GET.get("next")) or reverse("admin:index")
-        return redirect(f"{reverse('accounts:login')}?{urlencode({'next': target})}")
+        return redirect(f"{reverse('accounts:staff-login')}?{urlencode({'next': target})}")
 
     def password_change(self, request, extra_context=None):
         """One way to change one's own password: the portal's page (mail, audit, other sessions ended)."""

@@ -27,7 +27,6 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from accounts.forms import BIRTH_DATE_FORMATS
 from accounts.models import Session, User
 from core.models import OutgoingEmail
 from dossier.models import AccessLog, Document
@@ -423,13 +422,24 @@ def totp_window(secret: str = TOTP_SECRET) -> set[str]:
 
 
 def parse_birth_date(value: str) -> datetime.date | None:
-    """The form's rule: stripped text in one of the accepted formats."""
-    for fmt in BIRTH_DATE_FORMATS:
-        try:
-            return datetime.datetime.strptime(value.strip(), fmt).date()
-        except ValueError:
-            continue
-    return None
+    """The form's rule, said another way: the ISO date of a date input; or day, month, year split by -, /, . or
+    spaces; or 8 digits ddmmyyyy (spaces between them ignored). A real date, year 1900 up to this year."""
+    text = " ".join(value.split())
+    parts = re.split(r"\s*[-/. ]\s*", text)
+    digits = text.replace(" ", "")
+    if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
+        year, month, day = parts
+    elif len(parts) == 3 and all(p.isascii() and p.isdigit() for p in parts) and len(parts[2]) == 4:
+        day, month, year = parts
+    elif len(digits) == 8 and digits.isascii() and digits.isdigit():
+        day, month, year = digits[:2], digits[2:4], digits[4:]
+    else:
+        return None
+    try:
+        parsed = datetime.date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+    return parsed if 1900 <= parsed.year <= datetime.date.today().year else None
 
 
 # ----------------------------------------------------------------------------------------------- login
@@ -451,6 +461,9 @@ def _date_texts(d: datetime.date) -> list[str]:
         f"{d.day}-{d.month}-{d.year}",
         f"{d.day:02d}/{d.month:02d}/{d.year:04d}",
         f"{d.day:02d}.{d.month:02d}.{d.year:04d}",
+        f"{d.day:02d}{d.month:02d}{d.year:04d}",  # only digits, from an iPhone's number keypad
+        f"{d.day:02d} {d.month:02d} {d.year:04d}",
+        f"{d.day}/{d.month}/{d.year}",
     ]
 
 

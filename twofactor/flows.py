@@ -3,12 +3,15 @@ django-allauth's mfa/*/internal/flows.py): finish a verification, finish an enro
 one pair of helpers that keeps the login's `next`. The views only call these; the services do the writes.
 """
 
+import math
 import time
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import resolve_url
-from django.utils.translation import get_language
+from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 
@@ -85,3 +88,16 @@ def send_sms_code(request, device, *, quiet_refusal: bool = False, tell_failure:
         return SMSOutcome.FAILED
     messages.success(request, _("A code was sent to %(number)s.") % {"number": otp.mask_number(device.number)})
     return SMSOutcome.SENT
+
+
+# ----------------------------------------------------------------------------------------------- throttled
+def wait_message(locked_until: datetime) -> str:
+    """A throttled code, said plainly: how many minutes to wait (rounded up, at least one) and the other way in."""
+    minutes = max(1, math.ceil((locked_until - timezone.now()).total_seconds() / 60))
+    return ngettext(
+        "Too many wrong codes. For your safety, wait %(minutes)d minute and try again. Or log in now with one of "
+        "your recovery codes.",
+        "Too many wrong codes. For your safety, wait %(minutes)d minutes and try again. Or log in now with one of "
+        "your recovery codes.",
+        minutes,
+    ) % {"minutes": minutes}

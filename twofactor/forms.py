@@ -10,15 +10,21 @@ from accounts.validators import PASSWORD_MAX_LENGTH
 METHOD_CHOICES = [("sms", _("SMS")), ("app", _("Authenticator app"))]
 
 
-def _token_field(label=None, *, digits_only=True):
+RECOVERY_HINT = _(
+    "A recovery code has letters and digits. Capitals or small letters, with or without spaces: both work."
+)
+
+
+def _token_field(label=None, *, digits_only=True, help_text=""):
     # one-time-code lets the phone offer the code from the SMS and password managers fill an app code (WCAG 3.3.8).
     # A field that also takes a recovery code (letters and digits) must not force the digits-only keypad.
     attrs = {"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
     if digits_only:
         attrs["inputmode"] = "numeric"
     return forms.CharField(
-        label=label or _("Enter the token to validate"),
+        label=label or _("Enter the code to validate"),
         max_length=32,
+        help_text=help_text,
         widget=forms.TextInput(attrs=attrs),
         error_messages={"required": _("Enter the code.")},
     )
@@ -51,7 +57,7 @@ class TokenForm(forms.Form):
 
 
 class VerifyForm(forms.Form):
-    token = _token_field(_("Code"), digits_only=False)
+    token = _token_field(_("Code"), digits_only=False, help_text=RECOVERY_HINT)
 
 
 class ReauthForm(forms.Form):
@@ -64,7 +70,9 @@ class ReauthForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": _("Enter your password.")},
     )
-    token = _token_field(_("Code from your app or SMS, or a recovery code"), digits_only=False)
+    token = _token_field(
+        _("Code from your app or SMS, or a recovery code"), digits_only=False, help_text=RECOVERY_HINT
+    )
 
     def __init__(self, *args, user=None, request=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -65,6 +65,12 @@ def reauth_is_fresh(request) -> bool:
     return at is not None and time.time() - at <= app_settings.REAUTH_SECONDS
 
 
+def sms_code_pending(device) -> bool:
+    """An SMS code was sent and is still valid, so opening the page again sends no new one."""
+    valid_until = getattr(device, "valid_until", None)
+    return bool(getattr(device, "token", None) and valid_until and time.time() < valid_until.timestamp())
+
+
 def mask_number(number) -> str:
     """+31612345678 -> +31 •••• ••78: enough to recognise, not enough to harvest."""
     text = str(number or "")

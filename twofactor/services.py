@@ -233,6 +233,17 @@ def _enrolment_complete(*, user, device, ip: str | None) -> list[str]:
     return codes
 
 
+# No look-alikes: without i, l, o, 0 and 1 nobody has to guess whether a printed character is a letter or a digit.
+# Older codes (django-otp's base32: a-z, 2-7) stay valid: a code is compared as stored.
+RECOVERY_CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+RECOVERY_CODE_LENGTH = 10  # 31^10, about 2^49: single-use and throttled by the device
+
+
+def recovery_code_new() -> str:
+    """One recovery code from the unambiguous alphabet (secrets: a CSPRNG)."""
+    return "".join(secrets.choice(RECOVERY_CODE_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+
+
 @transaction.atomic
 def recovery_codes_replace(*, user, notify: bool = False) -> list[str]:
     """Ten new single-use recovery codes; the old ones stop working.
@@ -244,7 +255,7 @@ def recovery_codes_replace(*, user, notify: bool = False) -> list[str]:
         user=user, name=selectors.RECOVERY_DEVICE_NAME, defaults={"confirmed": True}
     )
     device.token_set.all().delete()
-    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
+    codes = [recovery_code_new() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
     if notify:
         _notify(user=user, template="twofactor/email/recovery_codes_new", method=None)
@@ -260,7 +271,7 @@ def device_verify(*, user, token: str, ip: str | None = None, primary=None) -> V
     answers with the time it may be tried again instead of a generic "invalid". `primary` may be the user's
     app or SMS device when the caller has it already (it is read again, locked, before the check).
     """
-    token = "".join(str(token).split()).lower()
+    token = "".join(str(token).split()).replace("-", "").lower()  # typed with spaces, a dash or capitals
     if not token.isascii():
         return VerifyResult(device=None)
     # Six digits go to the app or SMS device; anything else is a recovery code. A recovery code typed in therefore

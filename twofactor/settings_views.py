@@ -3,6 +3,8 @@ One view per action; the flow steps in twofactor.flows, the writes in twofactor.
 
 import time
 
+from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -14,7 +16,7 @@ from django.views.generic import FormView, TemplateView
 from core.redirects import safe_next
 from core.throttling import client_ip
 from twofactor import flows, otp, selectors, services
-from twofactor.forms import ReauthForm
+from twofactor.forms import MethodForm, ReauthForm
 from twofactor.mixins import ReauthRequiredView, VerifiedView
 
 
@@ -44,10 +46,20 @@ class ReauthView(VerifiedView, FormView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user, "request": self.request}
 
+    def get(self, request, *args, **kwargs):
+        # Forward only (issue 17): the SMS goes out as the page opens, so password and code are asked once, on one
+        # screen, and no button between them empties the password. A code still valid is not sent again.
+        device = selectors.primary_device_for(request.user)
+        if selectors.method_of(device) == "sms" and not otp.sms_code_pending(device):
+            self.sms_failed = flows.send_sms_code(request, device, quiet_refusal=True,
+                                                  tell_failure=False) == flows.SMSOutcome.FAILED  # fmt: skip
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
         device = selectors.primary_device_for(self.request.user)
         kwargs["method"] = selectors.method_of(device)
         kwargs["masked"] = otp.mask_number(getattr(device, "number", ""))
+        kwargs.setdefault("sms_failed", getattr(self, "sms_failed", False))
         return super().get_context_data(**kwargs)
 
     def post(self, request, *args, **kwargs):
@@ -77,19 +89,31 @@ class ReauthSendSMSView(VerifiedView):
         device = selectors.primary_device_for(request.user)
         if selectors.method_of(device) == "sms":
             flows.send_sms_code(request, device)
+        if request.headers.get("X-Requested-With") == "fetch":
+            # static/js/resend.js: the answer is shown in place, so the password typed on the page stays.
+            return JsonResponse({"messages": [str(m) for m in messages.get_messages(request)]})
         target = safe_next(request.GET.get("next"))
         reauth = reverse("twofactor:reauth")
         return redirect(f"{reauth}?{urlencode({'next': target})}" if target else reauth)
 
 
-class ResetView(ReauthRequiredView, TemplateView):
-    """ "reset": choose a method again; the old one keeps working until the new one is confirmed."""
+class ResetView(ReauthRequiredView, FormView):
+    """ "reset": choose the new method on this page (one screen less); the old one keeps working until the new one
+    is confirmed. Says first whether printed recovery codes will stop working."""
 
     template_name = "twofactor/reset.html"
+    form_class = MethodForm
 
-    def post(self, request):
+    def get_context_data(self, **kwargs):
+        kwargs["codes_left"] = selectors.recovery_codes_left(self.request.user)
+        return super().get_context_data(**kwargs)
+
+    def post(self, request, *args, **kwargs):
         otp.mark_resetting(request)
-        return redirect("twofactor:setup")
+        form = self.get_form()
+        if not form.is_valid():  # no choice made here: the method page asks
+            return redirect("twofactor:setup")
+        return redirect("twofactor:setup-sms" if form.cleaned_data["method"] == "sms" else "twofactor:setup-app")
 
 
 class NewRecoveryCodesView(ReauthRequiredView, TemplateView):

@@ -6,7 +6,6 @@ import qrcode.image.svg
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -108,6 +107,7 @@ class SetupAppView(EnrolView, FormView):
         svg = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2).to_string()
         kwargs["qr_svg"] = svg.decode() if isinstance(svg, bytes) else svg
         kwargs["secret_groups"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+        kwargs["secret"], kwargs["otpauth_uri"] = secret, uri  # "open in the app" on the phone that shows this page
         return super().get_context_data(**kwargs)
 
     def form_valid(self, form):
@@ -178,9 +178,7 @@ class VerifyView(DeviceView, FormView):
         if result.ok:
             return redirect(flows.finish_verification(self.request, result.device))
         if result.locked_until:
-            when = timezone.localtime(result.locked_until).strftime("%H:%M:%S")
-            form.add_error("token", _("Too many wrong codes. For your safety you can try again at %(time)s.")
-                           % {"time": when})  # fmt: skip
+            form.add_error("token", flows.wait_message(result.locked_until))
         else:
             form.add_error("token", _("This code is not correct. Check it and try again, or use a recovery code."))
         return self.form_invalid(form)

@@ -21,7 +21,7 @@ def test_login_page_shows_the_manuals_screen(client):
         "Wachtwoord vergeten",
         "Geen werknemer?",
         "Inloggen op het Web Portaal",
-        'href="/admin/login/"',
+        'href="/accounts/web-portaal/login/"',  # the staff page (issue 17), no longer round via /admin/
         "flag-nl.svg",
         "flag-uk.svg",
     ):

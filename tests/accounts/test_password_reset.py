@@ -65,7 +65,7 @@ def test_reset_malformed_date_answers_identically_for_known_and_unknown_email(cl
         return re.sub(r'(name="csrfmiddlewaretoken"|name="g-recaptcha-response") value="[^"]+"', "", body)
 
     assert strip(known) == strip(unknown)
-    assert "Vul uw geboortedatum in als dd-mm-jjjj" in known.content.decode()
+    assert "Vul uw geboortedatum in als dag, maand, jaar" in known.content.decode()
     assert OutgoingEmail.objects.count() == 0
 
 

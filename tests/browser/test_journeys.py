@@ -17,9 +17,10 @@ T = {
         "validate": "Valideer", "continue": "Ik heb mijn codes bewaard, verder", "dossier": "Mijn eigen dossier",
         "forgot": "Wachtwoord vergeten", "robot": "Ik ben geen robot", "send": "Versturen", "ok": "OK",
         "cancel": "Annuleren", "changed": "Uw wachtwoord is gewijzigd", "settings": "Mijn Instellingen",
-        "confirm": "Bevestigen", "send_sms": "Stuur SMS code", "wrong_login": "Deze combinatie van e-mailadres",
+        "confirm": "Bevestigen", "send_sms": "Stuur sms-code", "wrong_login": "Deze combinatie van e-mailadres",
         "wrong_code": "Deze code is niet juist", "throttled": "Te veel onjuiste codes", "logout": "Uitloggen",
         "sent": "Controleer uw e-mail", "statement": "Toegankelijkheidsverklaring",
+        "resend": "Stuur een nieuwe sms-code", "open_app": "Openen in authenticatie-app", "copy": "Kopieer sleutel",
     },
     "en": {
         "title": "View my own dossier", "login": "Log in", "choose": "Choose your method",
@@ -29,6 +30,7 @@ T = {
         "confirm": "Confirm", "send_sms": "Send SMS code", "wrong_login": "This combination of email address",
         "wrong_code": "This code is not correct", "throttled": "Too many wrong codes", "logout": "Log out",
         "sent": "Check your email", "statement": "Accessibility statement",
+        "resend": "Send a new SMS code", "open_app": "Open in authenticator app", "copy": "Copy key",
     },
 }  # fmt: skip
 
@@ -117,7 +119,7 @@ def test_journey_3_forgot_password_then_login_and_cancel_keeps_the_old_one(porta
     j.page.get_by_role("link", name=T[lang]["forgot"]).click()
     expect(j.page.get_by_label(re.compile("^E-mailadres|^Email address"))).to_have_value(employee.email)
     j.check("reset-form")
-    j.page.get_by_label(re.compile("Geboortedatum|Date of birth")).fill("04-07-1985")
+    j.page.get_by_label(re.compile("Geboortedatum|Date of birth")).fill("04071985")  # an iPhone keypad has no "-"
     j.page.get_by_label(T[lang]["robot"]).check()
     j.page.get_by_role("button", name=T[lang]["send"]).click()
     expect(j.page.get_by_role("heading", level=1)).to_have_text(T[lang]["sent"])
@@ -196,7 +198,8 @@ def test_journey_6_errors_are_shown_and_announced(portal, journey, employee, lan
     expect(j.page.get_by_role("alert")).to_contain_text(T[lang]["wrong_code"])
     token = j.page.locator("#id_token")
     assert token.get_attribute("aria-invalid") == "true"
-    assert token.get_attribute("aria-describedby") == "id_token_error"
+    # the recovery-code hint (issue 17) and the error, both read out with the field
+    assert token.get_attribute("aria-describedby").split() == ["id_token_helptext", "id_token_error"]
     j.check("wrong-code")
     # several wrong codes in a row: the device now waits 16 s (exponential back-off) whatever the code
     type(device).objects.filter(pk=device.pk).update(
@@ -229,6 +232,8 @@ def test_journey_5_hr_uploads_in_the_web_portaal_and_the_employee_is_mailed(
     j = journey("5-hr-upload", lang)
     j.page.goto(portal.url + "/admin/")
     _pick_language(j.page, lang)
+    expect(j.page.get_by_role("heading", level=1)).to_have_text("Web Portaal")  # the staff page (issue 17)
+    j.check("staff-login")
     _login(j, hr.email)
     j.page.locator("#id_token").fill(pyotp.TOTP("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").now())
     j.page.get_by_role("button", name=T[lang]["validate"]).click()
@@ -307,3 +312,59 @@ def test_journey_7_document_page_response_and_appointment(portal, journey, emplo
     expect(j.page.get_by_role("status").first).to_contain_text(re.compile("Dank u wel|Thank you"))
     j.check("appointment-confirmed")
     assert Appointment.objects.get(pk=appointment.pk).answer == "confirmed"
+
+
+def test_journey_8_settings_switch_from_sms_to_app_forward_only(portal, journey, employee, lang):
+    """Issue 17: SMS -> app in Mijn Instellingen. The SMS goes out as "Bevestig dat u het bent" opens; asking for a
+    new one keeps the typed password; the reset page warns about the printed codes and takes the choice; the app
+    page opens the app on this phone and copies the key."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from twofactor.models import SMSDevice
+    from twofactor.services import recovery_codes_replace
+
+    employee.language = lang
+    employee.save()
+    SMSDevice.objects.create(user=employee, name="sms", number="+31612345678", confirmed=True)
+    recovery_codes_replace(user=employee)
+    j = journey("8-sms-to-app", lang)
+    j.page.goto(portal.url + "/accounts/login/")
+    _pick_language(j.page, lang)
+    _login(j, employee.email)
+    j.page.locator("#id_token").fill(portal.last_sms_code())
+    j.page.get_by_role("button", name=T[lang]["validate"]).click()
+    j.page.get_by_role("link", name=T[lang]["settings"]).click()
+    SMSDevice.objects.filter(user=employee).update(last_sent_at=None)  # past the resend cool-down
+    j.page.get_by_role("link", name="reset", exact=True).click()
+    expect(j.page.locator("#id_token")).to_be_visible()
+    def sms_count():
+        return len(list(Path(settings.TWOFACTOR_SMS_FILE_PATH).glob("*.txt")))
+
+    assert sms_count() == 2  # the login's, and one sent as this page opened
+    j.check("reauth-sms-sent")
+    j.paste(j.page.get_by_label(re.compile("Uw wachtwoord|Your password")), PASSWORD)
+    SMSDevice.objects.filter(user=employee).update(last_sent_at=None)
+    j.page.get_by_role("button", name=T[lang]["resend"]).click()
+    expect(j.page.locator("#resend-status")).to_contain_text("+31 •••• ••78")
+    assert j.page.get_by_label(re.compile("Uw wachtwoord|Your password")).input_value() == PASSWORD
+    assert sms_count() == 3
+    j.check("reauth-resent")
+    j.page.locator("#id_token").fill(portal.last_sms_code())
+    j.page.get_by_role("button", name=T[lang]["confirm"]).click()
+    expect(j.page.get_by_role("note")).to_contain_text("10")
+    j.check("reset-choose")
+    j.page.get_by_label(re.compile("^(Authenticatie-app|Authenticator app)$")).check()
+    j.page.get_by_role("button", name="reset", exact=True).click()
+    link = j.page.get_by_role("link", name=T[lang]["open_app"])
+    assert link.get_attribute("href").startswith("otpauth://totp/")
+    j.page.get_by_role("button", name=T[lang]["copy"]).click()
+    secret = j.page.evaluate("navigator.clipboard.readText()")
+    assert secret == j.page.locator("#totp-secret").inner_text().replace(" ", "")
+    j.check("enrol-app")
+    j.paste(j.page.locator("#id_token"), pyotp.TOTP(secret).now())
+    j.page.get_by_role("button", name=T[lang]["validate"]).click()
+    codes = j.page.locator(".codes li").all_inner_texts()
+    assert len(codes) == 10 and not set("il1o0") & set("".join(codes))
+    j.check("new-recovery-codes")

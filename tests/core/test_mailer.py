@@ -97,3 +97,19 @@ def test_send_notifications_command_drains_the_outbox(user, capsys):
     call_command("send_notifications")
     assert "sent 1" in capsys.readouterr().out
     assert len(mail.outbox) == 1
+
+
+def test_plain_text_parts_are_not_html_escaped(db):
+    """A link with two query parameters and a name with an ampersand reach a text mail as typed (the HTML part
+    escapes them)."""
+    from core.mailer import mail_render
+    from tests.factories import UserFactory
+
+    user = UserFactory.build(first_name="Jan & Piet")
+    subject, text, html = mail_render(
+        template="accounts/email/password_changed",
+        context={"user": user, "link": "https://portal.example/a/?next=%2Fx%2F&lang=nl"},
+        language="nl",
+    )
+    assert "?next=%2Fx%2F&lang=nl" in text and "&amp;" not in text and "Jan & Piet" in text
+    assert "&amp;lang=nl" in html

@@ -1,6 +1,7 @@
 """The Web Portaal: roles scoped by dossier.access in every list, search, autocomplete, choice and direct URL."""
 
 import json
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -151,3 +152,17 @@ def test_read_receipt_is_visible_to_hr(world, docs, client_for):
     body = _titles(client_for(world.hr_x).get("/admin/dossier/document/"))
     assert "gelezen door de werknemer" in body.lower()
     assert Document.objects.get(pk=docs["a"].pk).first_opened_at is not None
+
+
+def test_hr_upload_message_has_no_wrong_dutch_article(world, client_for):
+    """Issue 17: Django's "De document ‘…’ is met succes toegevoegd" (it is "het document")."""
+    client = client_for(world.hr_x)
+    response = client.post(
+        "/admin/dossier/document/add/",
+        {"employee": world.a.pk, "category": "plan_van_aanpak", "title": "Plan van aanpak 2026",
+         "upload": SimpleUploadedFile("plan.pdf", pdf_bytes("Plan"), "application/pdf")},
+        follow=True,
+    )  # fmt: skip
+    body = re.sub(r"<[^>]+>", "", response.content.decode())
+    assert "‘Plan van aanpak 2026’ (document) is toegevoegd." in body
+    assert "De document" not in body

@@ -106,7 +106,7 @@ def test_document_mail_of_a_not_activated_employee_carries_the_activation_link(w
     assert "/accounts/login/" not in mail.body_text
     assert "Probleemanalyse" not in mail.body_text
     link = re.search(r"https://portal\.example\.test(/accounts/activate/\S+)", mail.body_text).group(1)
-    assert link.endswith(f"?next=%2Fdossier%2Fdocuments%2F{document.pk}%2F")
+    assert link.endswith(f"?next=%2Fdossier%2Fdocuments%2F{document.pk}%2F&lang=nl")  # plain text: no &amp;
 
     client = Client()
     page = client.get(client.get(link)["Location"])

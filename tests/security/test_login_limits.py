@@ -47,7 +47,11 @@ def test_unknown_email_is_limited_exactly_like_a_known_one(client, user, deliver
     known = _fail(client, user.email)
     unknown = _fail(client, "niemand@example.nl")
     assert known.status_code == unknown.status_code == 429
-    strip = lambda r: r.content.decode().split('name="csrfmiddlewaretoken"')[0]  # noqa: E731
+    # Only the typed email differs (it is kept in the field and in the "Wachtwoord vergeten" link, issue 17).
+    strip = lambda r: (  # noqa: E731
+        r.content.decode().split('name="csrfmiddlewaretoken"')[0].replace(user.email.replace("@", "%40"), "E")
+        .replace("niemand%40example.nl", "E")
+    )  # fmt: skip
     assert strip(known) == strip(unknown)
     deliver_mail()
     assert len(mail.outbox) == 1  # only the real owner hears of it
@@ -98,7 +102,7 @@ def test_after_the_longest_wait_the_count_starts_again(client, user, password):
 
 def test_the_admin_login_is_the_same_limited_login(client, user_factory, password):
     staff = user_factory(is_staff=True)
-    assert client.get("/admin/login/")["Location"].startswith("/accounts/login/")
+    assert client.get("/admin/login/")["Location"].startswith("/accounts/web-portaal/login/")
     for _ in range(5):
         _fail(client, staff.email)
     assert (
