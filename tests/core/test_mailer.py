@@ -113,3 +113,15 @@ def test_plain_text_parts_are_not_html_escaped(db):
     )
     assert "?next=%2Fx%2F&lang=nl" in text and "&amp;" not in text and "Jan & Piet" in text
     assert "&amp;lang=nl" in html
+
+
+@pytest.mark.parametrize("template", ["accounts/email/password_changed", "accounts/email/login_locked",
+                                      "twofactor/email/reset_by_staff", "accounts/email/contact_changed"])  # fmt: skip
+def test_security_mails_say_whom_to_contact(db, settings, template):
+    from core.mailer import mail_render
+    from tests.factories import UserFactory
+
+    settings.PORTAL_CONTACT_PHONE, settings.PORTAL_CONTACT_EMAIL = "088-1234567", "helpdesk@arbo.example"
+    _subject, text, _html = mail_render(template=template, language="nl", context={
+        "user": UserFactory.build(), "link": "https://portal.example/", "days": 7, "email_changed": True})  # fmt: skip
+    assert "088-1234567" in text and "helpdesk@arbo.example" in text
