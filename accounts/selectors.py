@@ -1,7 +1,9 @@
 """Reads of the accounts app."""
 
 import datetime
+from importlib import import_module
 
+from django.conf import settings
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import User, UserManager
@@ -14,3 +16,13 @@ def user_for_password_reset(*, email: str, birth_date: datetime.date) -> User | 
     if constant_time_compare(stored, birth_date.isoformat()) and user is not None:
         return user
     return None
+
+
+def session_store_class():
+    """The configured session engine's store (database or Redis); both offer sessions_of / sessions_end."""
+    return import_module(settings.SESSION_ENGINE).SessionStore
+
+
+def session_keys_of(*, user: User) -> list[str]:
+    """The keys of the user's live sessions (for checks and tests; the sessions page reads `sessions_of`)."""
+    return [key for key, _ in session_store_class().sessions_of(user.pk)]

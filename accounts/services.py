@@ -14,7 +14,7 @@ from django.utils.http import urlsafe_base64_encode
 from accounts import lockout, selectors
 from accounts.conf import app_settings
 from accounts.events import Event
-from accounts.models import Session, User, UserManager
+from accounts.models import User, UserManager
 from accounts.tokens import password_reset_tokens
 from core import audit, throttling
 from core.links import site_url
@@ -75,13 +75,12 @@ def user_set_language(*, user: User, language: str) -> None:
         user.save(update_fields=["language"])
 
 
-def user_sessions_end(*, user: User, keep_session_key: str | None = None) -> int:
-    """End the user's sessions server-side (all of them, or all but the current one)."""
-    sessions = Session.objects.filter(user=user)
-    if keep_session_key:
-        sessions = sessions.exclude(session_key=keep_session_key)
-    deleted, _ = sessions.delete()
-    return deleted
+def user_sessions_end(*, user: User, keep_session_key: str | None = None, only: list[str] | None = None) -> int:
+    """End the user's sessions server-side: all of them, all but the current one, or `only` these keys.
+
+    Works on the session engine's per-user index, so a key of another user's session ends nothing.
+    """
+    return selectors.session_store_class().sessions_end(user.pk, keys=only, keep=keep_session_key)
 
 
 def password_reset_throttle(*, ip: str, email: str | None) -> throttling.Verdict:
