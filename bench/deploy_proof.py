@@ -362,7 +362,7 @@ def run_checks(ports: dict, cafile: str, link: str, servers: dict, work: Path) -
 
     from accounts.models import User
     from core.models import OutgoingEmail
-    from dossier.management.commands.bench_users import bench_secret
+    from devtools.management.commands.bench_users import bench_secret
     from dossier.models import Document
 
     print("== checks", flush=True)
