@@ -7,8 +7,8 @@ from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.dateformat import format as date_format
-from django.utils.timezone import localtime
 from django.utils.decorators import method_decorator
+from django.utils.timezone import localtime
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
