@@ -15,6 +15,7 @@ from django.utils.cache import patch_cache_control
 
 STARTED = "accounts.session_started"
 LAST_SEEN = "accounts.last_seen"
+USER_AGENT = "accounts.user_agent"  # set at login, shown in words on the sessions page
 # The idle clock is written at most this often per session (a session write is a Redis or database round trip on
 # every request otherwise); the idle timeout is therefore exact to within this many seconds.
 WRITE_INTERVAL = 60
