@@ -15,6 +15,7 @@ class Event(models.TextChoices):
     PASSWORD_RESET_COMPLETED = "password_reset_completed", _("password reset completed")
     PASSWORD_CHANGED = "password_changed", _("password changed")
     LOGOUT = "logout", _("logged out")
+    SESSION_ENDED = "session_ended", _("session ended from the sessions page")
     ACCOUNT_CREATED = "account_created", _("account created by staff")
     ACCOUNT_CHANGED = "account_changed", _("account changed by staff")
     CONTACT_CHANGED = "contact_changed", _("email or mobile changed by staff")

@@ -15,6 +15,10 @@ from django.utils.cache import patch_cache_control
 
 STARTED = "accounts.session_started"
 LAST_SEEN = "accounts.last_seen"
+USER_AGENT = "accounts.user_agent"  # set at login, shown in words on the sessions page
+# The idle clock is written at most this often per session (a session write is a Redis or database round trip on
+# every request otherwise); the idle timeout is therefore exact to within this many seconds.
+WRITE_INTERVAL = 60
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
     "payment=(), usb=(), interest-cohort=(), browsing-topics=()"
@@ -39,7 +43,7 @@ class SessionPolicyMiddleware:
             if reason:
                 logout(request)  # flushes the session server-side
                 return redirect(f"{reverse('accounts:logged-out')}?reason={reason}")
-            if now - last_seen > 30:  # write the session at most every 30 s for the idle clock
+            if now - last_seen > WRITE_INTERVAL:
                 request.session[LAST_SEEN] = now
             else:
                 request.session.setdefault(LAST_SEEN, now)

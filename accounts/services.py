@@ -15,7 +15,8 @@ from django.utils.http import urlencode, urlsafe_base64_encode
 from accounts import lockout, selectors
 from accounts.conf import app_settings
 from accounts.events import Event
-from accounts.models import Session, User, UserManager
+from accounts.middleware import LAST_SEEN, STARTED, USER_AGENT
+from accounts.models import User, UserManager
 from accounts.tokens import activation_tokens, password_reset_tokens
 from core import audit, throttling
 from core.links import site_url
@@ -38,7 +39,11 @@ def user_login(*, request, user: User, chosen_language: str | None) -> None:
     stored preference applies from now on.
     """
     auth_login(request, user, backend="accounts.backends.EmailBackend")
-    request.session[SESSION_PASSWORD_AT] = time.time()
+    now = time.time()
+    request.session[SESSION_PASSWORD_AT] = now
+    # For the sessions page (and the idle and absolute clocks, which start here): when, and in which browser.
+    request.session[STARTED] = request.session[LAST_SEEN] = now
+    request.session[USER_AGENT] = request.META.get("HTTP_USER_AGENT", "")[:300]
     lockout.record_success(email=user.email, ip=throttling.client_ip(request))
     audit.record(Event.LOGIN_SUCCESS, user=user, ip=throttling.client_ip(request))
     if supported_language(chosen_language) and chosen_language != user.language:
@@ -76,13 +81,34 @@ def user_set_language(*, user: User, language: str) -> None:
         user.save(update_fields=["language"])
 
 
-def user_sessions_end(*, user: User, keep_session_key: str | None = None) -> int:
-    """End the user's sessions server-side (all of them, or all but the current one)."""
-    sessions = Session.objects.filter(user=user)
-    if keep_session_key:
-        sessions = sessions.exclude(session_key=keep_session_key)
-    deleted, _ = sessions.delete()
-    return deleted
+def user_sessions_end(*, user: User, keep_session_key: str | None = None, only: list[str] | None = None) -> int:
+    """End the user's sessions server-side: all of them, all but the current one, or `only` these keys.
+
+    Works on the session engine's per-user index, so a key of another user's session ends nothing.
+    """
+    return selectors.session_store_class().sessions_end(user.pk, keys=only, keep=keep_session_key)
+
+
+def user_session_end(*, user: User, public_id: str, ip: str | None) -> bool:
+    """ "Log uit" on the sessions page: end one of the user's other sessions, named by its public id.
+
+    Prevents: ending someone else's session (only the user's own sessions are looked up, so another user's id
+    matches nothing). The current session is ended by logging out, in the view.
+    """
+    key = selectors.session_key_for_public_id(user=user, public_id=public_id)
+    if key is None:
+        return False
+    ended = user_sessions_end(user=user, only=[key]) > 0
+    if ended:
+        audit.record(Event.SESSION_ENDED, user=user, ip=ip, detail="one session from the sessions page")
+    return ended
+
+
+def user_sessions_end_everywhere(*, user: User, current_key: str | None, ip: str | None) -> int:
+    """ "Log overal uit": every other session of the user ends now; the view then logs this one out."""
+    ended = user_sessions_end(user=user, keep_session_key=current_key)
+    audit.record(Event.SESSION_ENDED, user=user, ip=ip, detail=f"everywhere ({ended} other sessions)")
+    return ended
 
 
 def password_reset_throttle(*, ip: str, email: str | None) -> throttling.Verdict:

@@ -5,11 +5,14 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse, reverse_lazy
+from django.utils.crypto import constant_time_compare
 from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -20,7 +23,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
-from accounts import lockout, services
+from accounts import lockout, selectors, services
 from accounts.forms import LoginForm, NewPasswordForm, PasswordChangeForm, PasswordResetRequestForm
 from accounts.tokens import password_reset_tokens
 from core.redirects import safe_next
@@ -115,6 +118,49 @@ class LoggedOutView(TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(reason=self.request.GET.get("reason", ""), **kwargs)
+
+
+@method_decorator([login_required, never_cache], name="dispatch")
+class SessionListView(TemplateView):
+    """ "Waar ben ik ingelogd" in Mijn Instellingen: every live session of the user, this one marked."""
+
+    template_name = "accounts/sessions.html"
+
+    def get_context_data(self, **kwargs):
+        rows = selectors.sessions_listing(user=self.request.user, current_key=self.request.session.session_key)
+        return super().get_context_data(sessions=rows, others=sum(not r.current for r in rows), **kwargs)
+
+
+@method_decorator([login_required, never_cache], name="dispatch")
+class SessionEndView(View):
+    """ "Log uit" beside one session (POST). This session's own button is a logout."""
+
+    def post(self, request):
+        public_id = request.POST.get("session", "")[:64]
+        if constant_time_compare(selectors.session_public_id(request.session.session_key or ""), public_id):
+            return _log_out_here(request)
+        if services.user_session_end(user=request.user, public_id=public_id, ip=client_ip(request)):
+            messages.success(request, _("That session has been logged out."))
+        else:
+            messages.info(request, _("That session had already ended."))
+        return redirect("accounts:sessions")
+
+
+@method_decorator([login_required, never_cache], name="dispatch")
+class SessionEndAllView(View):
+    """ "Log overal uit" (POST): every other session ends, then this one logs out."""
+
+    def post(self, request):
+        services.user_sessions_end_everywhere(
+            user=request.user, current_key=request.session.session_key, ip=client_ip(request)
+        )
+        return _log_out_here(request)
+
+
+def _log_out_here(request):
+    services.user_logged_out(user=request.user, ip=client_ip(request))
+    logout(request)  # flushes the session server-side
+    return redirect(f"{reverse('accounts:logged-out')}?reason=sessions")
 
 
 @method_decorator([sensitive_post_parameters(), never_cache], name="dispatch")

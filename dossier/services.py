@@ -148,20 +148,19 @@ def access_log_record(
 ) -> AccessLog:
     """One append-only row per view or download, by anyone (NEN 7513): who, whose data, what, when, from where.
 
-    `actor_employment` (with its employer) may be passed when the caller already has it, to save the queries.
+    This row is the record of the access; no audit event is written beside it (the audit log keeps the refused
+    attempts, `access_refused_record`, and the security events). `actor_employment` (with its employer) may be
+    passed when the caller already has it, to save the query.
     """
     employment = (
         Employment.objects.select_related("employer").filter(user=actor).first()
         if actor_employment is _UNKNOWN
         else actor_employment
     )
-    if document is not None:
-        kind = (
-            Event.DOCUMENT_DOWNLOAD
-            if action == AccessLog.Action.DOWNLOAD_DOCUMENT
-            else Event.DOCUMENT_VIEW
-        )
-        audit.record(kind, user=subject, actor=actor, ip=ip, detail=str(document.pk))
+    logger.info(
+        "access actor=%s subject=%s action=%s document=%s ip=%s",
+        actor.pk, subject.pk, action, document.pk if document is not None else "-", ip,
+    )  # fmt: skip
     return AccessLog.objects.create(
         **_actor_columns(actor, employment),
         subject=subject,

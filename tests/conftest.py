@@ -4,6 +4,7 @@ import socket
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.conf import settings
 from django.core.cache import cache
 
 from accounts.captcha import local_token
@@ -13,9 +14,16 @@ from tests.factories import PASSWORD, UserFactory
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    cache.clear()
+    def clear():
+        cache.clear()
+        if settings.SESSION_ENGINE == "accounts.sessions_redis":  # sessions keep their own Redis database
+            from accounts import sessions_redis
+
+            sessions_redis.client().flushdb()
+
+    clear()
     yield
-    cache.clear()
+    clear()
 
 
 @pytest.fixture

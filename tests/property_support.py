@@ -27,11 +27,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from accounts.models import Session, User
+from accounts.models import User
 from core.models import OutgoingEmail
 from dossier.models import AccessLog, Document
 from tests.conftest import TOTP_SECRET
 from tests.factories import PASSWORD
+from tests.session_state import all_session_keys
 from twofactor.conf import EU_REGIONS
 from twofactor.models import SMSDevice
 
@@ -386,7 +387,7 @@ def snapshot(*, sessions: bool = False) -> dict:
         "access_log": AccessLog.objects.count(),
     }
     if sessions:
-        state["sessions"] = list(Session.objects.order_by("pk").values_list("pk", flat=True))
+        state["sessions"] = all_session_keys()
     return state
 
 

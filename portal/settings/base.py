@@ -170,7 +170,10 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = min(env_int("PASSWORD_RESET_TIMEOUT", 3600), 3600)
 
 # ------------------------------------------------------------------------------------------------ sessions
-SESSION_ENGINE = "accounts.sessions"
+# With Redis, sessions live there (one round trip per request, a per-user index for "end all sessions" and the
+# sessions page; accounts/sessions_redis.py); without it (make run) in the database (accounts/sessions.py).
+SESSION_REDIS_URL = REDIS_URL
+SESSION_ENGINE = "accounts.sessions_redis" if SESSION_REDIS_URL else "accounts.sessions"
 # Absolute lifetime (8 hours) and idle timeout (15 minutes) of a logged-in session.
 SESSION_ABSOLUTE_LIFETIME = env_int("SESSION_ABSOLUTE_LIFETIME", 8 * 3600)
 SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 15 * 60)

@@ -29,6 +29,9 @@ else:
             "LOCATION": f"{_base}/{1 + int(_worker) % 15}",
         }
     }
+    # Sessions in a database of their own per worker (15, 14, ...), so a test's cache.clear() logs nobody out;
+    # tests/conftest.py empties it around each test.
+    SESSION_REDIS_URL = f"{_base}/{15 - int(_worker) % 7}"
 
 # Serve static files from the source folders (no collectstatic in tests).
 WHITENOISE_AUTOREFRESH = True

@@ -8,8 +8,9 @@ import time_machine
 from django.core import mail
 from django.test import Client
 
-from accounts.models import Session, User
+from accounts.models import User
 from core.models import OutgoingEmail
+from tests.session_state import user_session_count
 
 pytestmark = pytest.mark.django_db
 
@@ -183,10 +184,10 @@ def test_reset_ends_every_other_session(client, enrolled_user, captcha, deliver_
     other = Client()
     verify(other, user)
     assert other.get("/dossier/").status_code == 200
-    assert Session.objects.filter(user=user).count() == 1
+    assert user_session_count(user) == 1
     link = _request_link(client, user, captcha, deliver_mail)
     _set_password(client, link, "een-heel-nieuw-wachtwoord")
-    assert Session.objects.filter(user=user).count() == 0
+    assert user_session_count(user) == 0
     assert other.get("/dossier/").status_code == 302
 
 

@@ -51,17 +51,25 @@ def test_enrolment_reset_and_staff_reset_are_audited(enrolled_user, user_factory
     assert event.user == enrolled_user and event.actor == staff
 
 
-def test_document_views_and_downloads_are_audited(world, client_for):
+def test_document_views_and_downloads_leave_one_access_log_row_each_and_no_audit_row(world, client_for):
+    """The access log is the NEN 7513 record of a view; an audit row beside it would count the same event twice."""
     document = document_for(world.a)
     client = client_for(world.a)
     client.get(f"/dossier/documents/{document.pk}/")
     client.get(f"/dossier/documents/{document.pk}/file/?download=1")
-    assert list(
-        AuditEvent.objects.filter(detail=str(document.pk)).order_by("pk").values_list("kind", flat=True)
-    ) == [
-        "document_view",
-        "document_download",
+    assert list(AccessLog.objects.filter(document=document).order_by("pk").values_list("action", flat=True)) == [
+        AccessLog.Action.VIEW_DOCUMENT_PAGE,
+        AccessLog.Action.DOWNLOAD_DOCUMENT,
     ]
+    assert not AuditEvent.objects.filter(detail=str(document.pk)).exists()
+
+
+def test_a_refused_document_request_is_audited(world, client_for):
+    document = document_for(world.a)
+    client_for(world.b).get(f"/dossier/documents/{document.pk}/")
+    event = AuditEvent.objects.get(kind="document_denied")
+    assert event.actor == world.b and str(document.pk) in event.detail
+    assert not AccessLog.objects.filter(document=document).exists()
 
 
 def test_a_value_with_line_breaks_cannot_forge_a_log_line(caplog, db):

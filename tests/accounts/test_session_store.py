@@ -1,0 +1,107 @@
+"""The session engines' per-user view (database without Redis, Redis with it): listing and ending sessions.
+
+The same tests run on both stacks: `make test` (SQLite, database sessions) and with DATABASE_URL + REDIS_URL
+(PostgreSQL, Redis sessions with the per-user index).
+"""
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.backends.base import UpdateError
+from django.test import Client
+
+from accounts.selectors import session_keys_of, session_store_class
+from accounts.services import user_sessions_end
+from tests.session_state import session_exists
+
+pytestmark = pytest.mark.django_db
+
+REDIS = settings.SESSION_ENGINE == "accounts.sessions_redis"
+
+
+def _browser(user, password) -> Client:
+    browser = Client()
+    response = browser.post("/accounts/login/", {"username": user.email, "password": password})
+    assert response.status_code == 302, response
+    return browser
+
+
+def _key(browser: Client) -> str:
+    return browser.cookies["sessionid"].value
+
+
+def test_sessions_of_lists_exactly_the_users_live_sessions(user, user_factory, password):
+    other = user_factory(email="piet@example.nl")
+    first, second = _browser(user, password), _browser(user, password)
+    _browser(other, password)
+    assert sorted(session_keys_of(user=user)) == sorted([_key(first), _key(second)])
+    (key, data) = next((k, d) for k, d in session_store_class().sessions_of(user.pk) if k == _key(first))
+    assert data["_auth_user_id"] == str(user.pk) and key == _key(first)
+
+
+def test_ending_all_but_one_keeps_exactly_that_one(user, password):
+    keep, gone = _browser(user, password), _browser(user, password)
+    assert user_sessions_end(user=user, keep_session_key=_key(keep)) == 1
+    assert session_keys_of(user=user) == [_key(keep)]
+    assert not session_exists(_key(gone)) and session_exists(_key(keep))
+    assert "_auth_user_id" not in gone.session
+
+
+def test_ending_chosen_keys_ends_only_those(user, password):
+    a, b, c = (_browser(user, password) for _ in range(3))
+    assert user_sessions_end(user=user, only=[_key(b)]) == 1
+    assert sorted(session_keys_of(user=user)) == sorted([_key(a), _key(c)])
+
+
+def test_a_session_key_of_another_user_ends_nothing(user, user_factory, password):
+    victim = user_factory(email="piet@example.nl")
+    theirs = _browser(victim, password)
+    _browser(user, password)
+    assert user_sessions_end(user=user, only=[_key(theirs)]) == 0
+    assert session_exists(_key(theirs)) and session_keys_of(user=victim) == [_key(theirs)]
+
+
+def test_logout_removes_the_session_from_the_users_list(user, password):
+    browser = _browser(user, password)
+    browser.post("/accounts/logout/")
+    assert session_keys_of(user=user) == []
+
+
+def test_a_request_still_running_on_an_ended_session_cannot_write_it_back(user, password):
+    browser = _browser(user, password)
+    store = session_store_class()(_key(browser))
+    store["touched"] = True
+    user_sessions_end(user=user)
+    with pytest.raises(UpdateError):
+        store.save()
+    assert not session_exists(_key(browser)) and session_keys_of(user=user) == []
+
+
+@pytest.mark.skipif(not REDIS, reason="the Redis engine only (REDIS_URL)")
+def test_redis_a_key_rotation_of_an_ended_session_does_not_bring_it_back(user, password):
+    from django.core.exceptions import SuspiciousOperation
+
+    browser = _browser(user, password)
+    store = session_store_class()(_key(browser))
+    assert store.get("_auth_user_id") == str(user.pk)  # read at the start of the request
+    user_sessions_end(user=user)
+    with pytest.raises(SuspiciousOperation):
+        store.cycle_key()
+    assert session_keys_of(user=user) == []
+
+
+@pytest.mark.skipif(not REDIS, reason="the Redis engine only (REDIS_URL)")
+def test_redis_a_logged_in_session_leaves_redis_soon_after_its_idle_timeout(verified_client):
+    from accounts import sessions_redis
+
+    ttl = sessions_redis.client().ttl(sessions_redis.KEY_PREFIX + _key(verified_client))
+    assert 0 < ttl <= settings.SESSION_IDLE_TIMEOUT + 120
+
+
+@pytest.mark.skipif(not REDIS, reason="the Redis engine only (REDIS_URL)")
+def test_redis_index_entries_of_expired_sessions_are_dropped_when_read(user, password):
+    from accounts import sessions_redis
+
+    browser = _browser(user, password)
+    sessions_redis.client().delete(sessions_redis.KEY_PREFIX + _key(browser))  # as Redis does at the TTL
+    assert session_keys_of(user=user) == []
+    assert not sessions_redis.client().smembers(f"{sessions_redis.INDEX_PREFIX}{user.pk}")
