@@ -65,7 +65,7 @@ def trajects_visible_to(user) -> QuerySet:
         return Traject.objects.none()
     if not user.is_staff:
         return Traject.objects.filter(employee=user)
-    return Traject.objects.filter(employee__in=employees_visible_to(user))
+    return Traject.objects.filter(employee__in=employees_visible_to(user)).select_related("employee")
 
 
 def access_logs_visible_to(user) -> QuerySet:

@@ -107,7 +107,8 @@ class Traject(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.start:%d-%m-%Y}"
+        # Named after its employee: in the Web Portaal's choices two trajects of one date are told apart.
+        return f"{self.employee} – {self.get_kind_display()} {self.start:%d-%m-%Y}"
 
 
 class Document(models.Model):

@@ -97,3 +97,15 @@ def test_a_second_employment_row_cannot_exist(world):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         EmploymentFactory(user=world.a, employer=world.y)
+
+
+def test_trajects_in_the_web_portaals_choices_carry_their_employees_name(world):
+    import datetime
+
+    from dossier.models import Traject
+
+    for employee in (world.a, world.b):
+        Traject.objects.create(employee=employee, kind="verzuim", start=datetime.date(2026, 10, 1))
+    labels = [str(t) for t in access.trajects_visible_to(world.hr_x)]
+    assert len(set(labels)) == 2 and all("01-10-2026" in label for label in labels)
+    assert any("Anna" in label for label in labels) and any("Bert" in label for label in labels)
