@@ -4,7 +4,6 @@ Append-only (a later response adds, never edits), audited, and announced to the 
 without content. A double submit of one form finds the first row (the form's one-time `submission` key).
 """
 
-import hashlib
 import logging
 import uuid
 
@@ -18,7 +17,7 @@ from core.mailer import mail_enqueue
 from dossier.conf import app_settings
 from dossier.events import ResponseEvent
 from dossier.models import Document, Response, document_file_name, documents_storage
-from dossier.uploads import sniff
+from dossier.uploads import sha256_of, sniff
 
 logger = logging.getLogger(__name__)
 
@@ -26,15 +25,6 @@ logger = logging.getLogger(__name__)
 def takes_response(document: Document) -> bool:
     """Whether the document's category asks the employee for a response (the per-category setting)."""
     return document.category in app_settings.RESPONSE_CATEGORIES
-
-
-def _sha256(upload) -> str:
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
 
 
 def response_create(
@@ -64,7 +54,7 @@ def response_create(
         response.content_type = sniff(upload)
         response.original_name = (upload.name or "bijlage")[-255:]
         response.size = upload.size
-        response.sha256 = _sha256(upload)
+        response.sha256 = sha256_of(upload)
         stored_name = documents_storage().save(document_file_name(document, upload.name), upload)
         response.file.name = stored_name
     try:

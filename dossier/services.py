@@ -1,6 +1,5 @@
 """Every write of the dossier app: documents (all or nothing, with their notification), the access log, demo data."""
 
-import hashlib
 import logging
 import uuid
 from contextlib import contextmanager
@@ -18,21 +17,12 @@ from core.mailer import mail_enqueue
 from dossier import access
 from dossier.events import Event
 from dossier.models import AccessLog, Document, Employment, document_file_name, documents_storage
-from dossier.uploads import sniff
+from dossier.uploads import sha256_of, sniff
 
 logger = logging.getLogger(__name__)
 
 
 # ----------------------------------------------------------------------------------------------- documents
-def _sha256(upload) -> str:
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
-
-
 def document_create(
     *, employee, upload, category: str, title: str, uploaded_by=None, traject=None, is_medical: bool = False
 ) -> Document:
@@ -55,7 +45,7 @@ def document_create(
         original_name=(upload.name or "document")[-255:],
         content_type=content_type,
         size=upload.size,
-        sha256=_sha256(upload),
+        sha256=sha256_of(upload),
         uploaded_by=uploaded_by,
     )
     storage = documents_storage()

@@ -4,6 +4,7 @@ Prevents: a renamed executable, HTML or SVG file posing as a PDF (stored XSS or 
 and storage exhaustion by huge uploads. The extension of the original name is ignored.
 """
 
+import hashlib
 import zipfile
 from dataclasses import dataclass
 
@@ -65,3 +66,13 @@ def sniff(upload) -> str:
     raise ValidationError(
         _("This type of file is not accepted. Upload a PDF, PNG, JPEG or Word (.docx) file."), code="type"
     )
+
+
+def sha256_of(upload) -> str:
+    """The upload's SHA-256, read in chunks (never the whole file in memory); the file is rewound afterwards."""
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
