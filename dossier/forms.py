@@ -95,3 +95,65 @@ class AppointmentAnswerForm(forms.Form):
                 "reason", ValidationError(self.error_messages["reason_needed"], code="reason_needed")
             )
         return cleaned
+
+
+# ----------------------------------------------------------------------------------------------- issue 13
+class AccessLogFilterForm(forms.Form):
+    """The filters of "Wie heeft mijn dossier ingezien" (a GET form): a period and who looked. Only parses."""
+
+    WHO_ALL, WHO_STAFF, WHO_SELF = "all", "staff", "self"
+    EARLIEST, LATEST = 2000, 2999  # outside this a date is a typo, and 9999-12-31 + 1 day would overflow
+    error_messages = {
+        "invalid_date": _("Enter a date as day-month-year, for example 31-12-2026."),
+        "out_of_range": _("Enter a date between the years 2000 and 2999."),
+        "order": _("The end date is before the start date. Choose an end date on or after the start date."),
+        "who": _("Choose whose views to show."),
+    }
+
+    date_from = forms.DateField(
+        label=_("From"),
+        required=False,
+        input_formats=["%Y-%m-%d", "%d-%m-%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": error_messages["invalid_date"]},
+    )
+    date_to = forms.DateField(
+        label=_("To"),
+        required=False,
+        input_formats=["%Y-%m-%d", "%d-%m-%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": error_messages["invalid_date"]},
+    )
+    who = forms.ChoiceField(
+        label=_("Who"),
+        required=False,
+        choices=[
+            (WHO_ALL, _("Everyone")),
+            (WHO_STAFF, _("Staff (employer, occupational health service)")),
+            (WHO_SELF, _("Myself")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": error_messages["who"]},
+    )
+
+    def _in_range(self, name):
+        value = self.cleaned_data.get(name)
+        if value is not None and not (self.EARLIEST <= value.year <= self.LATEST):
+            raise ValidationError(self.error_messages["out_of_range"], code="out_of_range")
+        return value
+
+    def clean_date_from(self):
+        return self._in_range("date_from")
+
+    def clean_date_to(self):
+        return self._in_range("date_to")
+
+    def clean_who(self):
+        return self.cleaned_data.get("who") or self.WHO_ALL
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", ValidationError(self.error_messages["order"], code="order"))
+        return data

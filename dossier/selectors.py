@@ -1,5 +1,7 @@
 """Reads of the dossier: the employee's page and access log, in a fixed, small number of queries."""
 
+from datetime import date, datetime, time, timedelta
+
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,8 +49,29 @@ def own_document(*, user, pk) -> Document:
     return access.documents_visible_to(user).filter(employee=user).get(pk=pk)
 
 
-def access_log_of(*, user) -> QuerySet:
-    return access.access_logs_visible_to(user).filter(subject=user).order_by("-at", "-pk")
+def access_log_of(
+    *, user, date_from: date | None = None, date_to: date | None = None, who: str = "all"
+) -> QuerySet:
+    """The user's own access log, newest first, optionally within a period (whole local days, both ends included)
+    and by who looked: "self" (the user), "staff" (anyone else, also a since-deleted account) or "all".
+
+    Every filter narrows `access_logs_visible_to(user).filter(subject=user)`, so no filter can show another
+    employee's rows. The period is turned into a range on `at` (not `at__date`), so the (subject, -at) index works.
+    """
+    rows = access.access_logs_visible_to(user).filter(subject=user)
+    if date_from is not None:
+        rows = rows.filter(at__gte=_day_start(date_from))
+    if date_to is not None:
+        rows = rows.filter(at__lt=_day_start(date_to + timedelta(days=1)))
+    if who == "self":
+        rows = rows.filter(actor=user)
+    elif who == "staff":
+        rows = rows.exclude(actor=user)  # NULL-safe: a deleted staff account's rows stay "staff"
+    return rows.order_by("-at", "-pk")
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 # ----------------------------------------------------------------------------------------------- issue 12

@@ -22,7 +22,7 @@ from core.throttling import client_ip
 from dossier import appointments, responses, selectors, services
 from dossier.calendar import appointment_ics
 from dossier.downloads import document_response, response_file_response
-from dossier.forms import AppointmentAnswerForm, ResponseForm
+from dossier.forms import AccessLogFilterForm, AppointmentAnswerForm, ResponseForm
 from dossier.models import AccessLog, Appointment, Document, Response
 from dossier.uploads import FILE_TYPES
 
@@ -240,7 +240,20 @@ class AccessLogView(DossierView, TemplateView):
     template_name = "dossier/access_log.html"
 
     def get_context_data(self, **kwargs):
-        page = Paginator(selectors.access_log_of(user=self.request.user), 50).get_page(
-            self.request.GET.get("page")
+        # Filters by period and by who (issue 13): a GET form that works without JavaScript. Bad input shows the
+        # form's translated error and the unfiltered log; it never reaches the query.
+        form = AccessLogFilterForm(self.request.GET or None)
+        filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+        rows = selectors.access_log_of(user=self.request.user, date_from=filters.get("date_from"),
+                                       date_to=filters.get("date_to"), who=filters.get("who", "all"))  # fmt: skip
+        page = Paginator(rows, 50).get_page(self.request.GET.get("page"))
+        query = {name: filters[name].isoformat() for name in ("date_from", "date_to") if filters.get(name)}
+        if filters.get("who", "all") != "all":
+            query["who"] = filters["who"]
+        return super().get_context_data(
+            page_obj=page,
+            form=form if form.is_bound else AccessLogFilterForm(initial={"who": AccessLogFilterForm.WHO_ALL}),
+            filtered=bool(query),
+            page_query=urlencode(query),
+            **kwargs,
         )
-        return super().get_context_data(page_obj=page, **kwargs)
