@@ -30,7 +30,9 @@ def logged(world):
         "hr_5": _log(world.hr_x, world.a, "2026-03-05"),
         "a_10": _log(world.a, world.a, "2026-03-10"),
         "cm_20": _log(world.case_manager, world.a, "2026-03-20"),
-        "b_hr_5": _log(world.hr_x, world.b, "2026-03-05", document=document_for(world.b, title="Geheim van Bert")),
+        "b_hr_5": _log(
+            world.hr_x, world.b, "2026-03-05", document=document_for(world.b, title="Geheim van Bert")
+        ),
     }
     return {name: row.pk for name, row in rows.items()}
 
@@ -96,7 +98,9 @@ def test_access_log_page_filters_and_keeps_the_filter_in_the_page_links(world, l
         ({"date_from": "2026-03-01\x00"}, "Vul een datum in als dag-maand-jaar"),
     ],
 )
-def test_access_log_bad_filter_says_what_is_wrong_and_shows_the_whole_log(world, logged, client_for, query, error):
+def test_access_log_bad_filter_says_what_is_wrong_and_shows_the_whole_log(
+    world, logged, client_for, query, error
+):
     response = client_for(world.a).get("/dossier/access-log/", query)
     body = response.content.decode()
     assert response.status_code == 200
