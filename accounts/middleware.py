@@ -9,9 +9,9 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils.cache import patch_cache_control
+
+from accounts import idle
 
 STARTED = "accounts.session_started"
 LAST_SEEN = "accounts.last_seen"
@@ -42,8 +42,9 @@ class SessionPolicyMiddleware:
                 reason = "expired"
             if reason:
                 logout(request)  # flushes the session server-side
-                return redirect(f"{reverse('accounts:logged-out')}?reason={reason}")
-            if now - last_seen > WRITE_INTERVAL:
+                return idle.timed_out_response(request, reason)  # issue 13: back to this page after logging in
+            # issue 13: the timeout dialog's status check is no activity (asked only when a write is due)
+            if now - last_seen > WRITE_INTERVAL and not idle.is_status_check(request):
                 request.session[LAST_SEEN] = now
             else:
                 request.session.setdefault(LAST_SEEN, now)

@@ -9,7 +9,7 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse, reverse_lazy
 from django.utils.crypto import constant_time_compare
@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
-from accounts import lockout, selectors, services
+from accounts import idle, lockout, selectors, services
 from accounts.forms import LoginForm, NewPasswordForm, PasswordChangeForm, PasswordResetRequestForm
 from accounts.tokens import password_reset_tokens
 from core.redirects import safe_next
@@ -117,7 +117,10 @@ class LoggedOutView(TemplateView):
     template_name = "accounts/logged_out.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(reason=self.request.GET.get("reason", ""), **kwargs)
+        # issue 13: "Log in again" leads back to the page the user was on (a path on this site only)
+        target = safe_next(self.request.GET.get("next"))
+        login_url = reverse("accounts:login") + (f"?{urlencode({'next': target})}" if target else "")
+        return super().get_context_data(reason=self.request.GET.get("reason", ""), login_url=login_url, **kwargs)
 
 
 @method_decorator([login_required, never_cache], name="dispatch")
@@ -250,3 +253,34 @@ class SetLanguageView(View):
             if request.user.is_authenticated and getattr(request.user, "is_verified", lambda: False)():
                 services.user_set_language(user=request.user, language=language)
         return response
+
+
+# ----------------------------------------------------------------------------------------------- issue 13: idle timeout
+@method_decorator(never_cache, name="dispatch")
+class IdleStatusView(View):
+    """How many seconds this session has left (GET, for the timeout dialog). Reads the clock, never restarts it:
+    the middleware skips its write for this path, so open tabs checking cannot keep an abandoned session alive."""
+
+    http_method_names = ["get"]
+
+    def get(self, request):
+        if not request.user.is_authenticated:
+            return idle.logged_out_json()
+        seconds, extendable = idle.expires_in(request.session)
+        return JsonResponse({"expires_in": seconds, "extendable": extendable})
+
+
+@method_decorator([csrf_protect, never_cache], name="dispatch")
+class KeepAliveView(View):
+    """ "Blijf ingelogd" (POST with the CSRF token): restarts the idle clock and answers the seconds left, which
+    never reach past the absolute lifetime. Without JavaScript the button's form lands back on its page."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        if not request.user.is_authenticated:
+            return idle.logged_out_json()
+        seconds, extendable = idle.keep_alive(request.session)
+        if request.headers.get("X-Requested-With") == "fetch":
+            return JsonResponse({"expires_in": seconds, "extendable": extendable})
+        return redirect(safe_next(request.POST.get("next")) or "/")

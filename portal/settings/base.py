@@ -120,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.portal",
+                "accounts.idle.context",  # issue 13: the idle-timeout dialog's countdown
             ],
         },
     },

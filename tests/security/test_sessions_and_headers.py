@@ -22,7 +22,7 @@ def test_idle_timeout_logs_out_with_a_translated_page(verified_client):
     with time_machine.travel(time.time() + 15 * 60 + 5):
         response = verified_client.get("/dossier/", follow=True)
     body = response.content.decode()
-    assert response.redirect_chain[0][0] == "/accounts/logged-out/?reason=idle"
+    assert response.redirect_chain[0][0] == "/accounts/logged-out/?reason=idle&next=%2Fdossier%2F"
     assert "U bent uitgelogd" in body and "niet actief" in body
     assert "_auth_user_id" not in verified_client.session
 
@@ -33,7 +33,10 @@ def test_activity_keeps_the_session_until_the_absolute_lifetime(verified_client)
         with time_machine.travel(start + minutes * 60):
             assert verified_client.get("/dossier/").status_code == 200, minutes
     with time_machine.travel(start + 8 * 3600 + 60):
-        assert verified_client.get("/dossier/")["Location"] == "/accounts/logged-out/?reason=expired"
+        assert (
+            verified_client.get("/dossier/")["Location"]
+            == "/accounts/logged-out/?reason=expired&next=%2Fdossier%2F"
+        )
 
 
 def test_logout_kills_the_old_cookie_server_side(verified_client):
