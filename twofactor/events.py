@@ -13,3 +13,7 @@ class Event(models.TextChoices):
     OTP_FAILURE = "otp_failure", _("second factor failed")
     OTP_SUCCESS = "otp_success", _("second factor verified")
     STAFF_OTP_RESET = "staff_otp_reset", _("second factor reset by staff")
+    # issue 13: own mobile number (twofactor/mobile.py)
+    MOBILE_CHANGE_REQUESTED = "mobile_change_requested", _("code sent to a new mobile number")
+    MOBILE_CHANGE_FAILED = "mobile_change_failed", _("wrong code for a new mobile number")
+    MOBILE_CHANGED = "mobile_changed", _("mobile number changed")

@@ -84,3 +84,16 @@ class ReauthForm(forms.Form):
         if authenticate(self.request, username=self.user.email, password=password) is None:
             raise forms.ValidationError(_("This password is not correct."), code="wrong_password")
         return password
+
+
+# ----------------------------------------------------------------------------------------------- issue 13
+class MobileNumberForm(PhoneForm):
+    """The new mobile number in Mijn Instellingen (a code goes to it before it is used)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["number"].label = _("New mobile number")
+
+
+class MobileCodeForm(forms.Form):
+    token = _token_field(_("Code from the SMS to your new number"))

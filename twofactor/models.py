@@ -1,5 +1,6 @@
 """Our SMS device: a django-otp side-channel device with throttling, so it answers the same verify_token contract."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -53,3 +54,28 @@ class SMSDevice(TimestampMixin, ThrottlingMixin, SideChannelDevice):
         self.throttle_increment(commit=False)
         self.save()
         return False
+
+
+# ----------------------------------------------------------------------------------------------- issue 13
+class MobileChange(models.Model):
+    """A new mobile number the user asked for, waiting for the code sent to it (twofactor/mobile.py).
+
+    One per user: asking again replaces it. Only a keyed hash of the code is kept, bound to the user and this
+    number, so the code can confirm nothing else. Deleted once confirmed: a code works once.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    number = PhoneNumberField(_("new mobile number"))
+    code_hash = models.CharField(max_length=64)
+    valid_until = models.DateTimeField()
+    wrong_tries = models.PositiveSmallIntegerField(default=0)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mobile number change")
+        verbose_name_plural = _("mobile number changes")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.number}"

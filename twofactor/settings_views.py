@@ -9,14 +9,16 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
 from core.redirects import safe_next
 from core.throttling import client_ip
-from twofactor import flows, otp, selectors, services
-from twofactor.forms import MethodForm, ReauthForm
+from twofactor import flows, mobile, otp, selectors, services
+from twofactor.forms import MethodForm, MobileCodeForm, MobileNumberForm, ReauthForm
+from twofactor.gateways import SMSDeliveryError
 from twofactor.mixins import ReauthRequiredView, VerifiedView
 
 
@@ -32,6 +34,7 @@ class SettingsView(VerifiedView, TemplateView):
             masked=otp.mask_number(getattr(device, "number", "")),
             codes_left=selectors.recovery_codes_left(self.request.user),
             resetting=otp.reset_in_progress(self.request),
+            mobile=otp.mask_number(self.request.user.mobile) if self.request.user.mobile else "",  # issue 13
             **kwargs,
         )
 
@@ -130,4 +133,80 @@ class CancelResetView(VerifiedView):
         request.session.pop(otp.RESETTING, None)
         request.session.pop(otp.PENDING_SECRET, None)
         services.sms_pending_discard(user=request.user)
+        return redirect("twofactor:settings")
+
+
+# ----------------------------------------------------------------------------------------------- issue 13: mobile
+class MobileBaseView(VerifiedView):
+    """Changing the mobile number asks for the password and a code again first (a stolen session must not make an
+    attacker's phone the login number). Back to the mobile page afterwards, whichever step asked."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and otp.is_verified(request) and not otp.reauth_is_fresh(request):
+            return redirect(f"{reverse('twofactor:reauth')}?{urlencode({'next': reverse('twofactor:mobile')})}")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class MobileView(MobileBaseView, TemplateView):
+    """ "Mobiel nummer wijzigen": the email read-only (changed through HR), the new number, then the code."""
+
+    template_name = "twofactor/mobile.html"
+
+    def get_context_data(self, **kwargs):
+        pending = mobile.mobile_change_pending(user=self.request.user)
+        kwargs.setdefault("number_form", MobileNumberForm())
+        kwargs.setdefault("code_form", MobileCodeForm())
+        return super().get_context_data(
+            current=otp.mask_number(self.request.user.mobile) if self.request.user.mobile else "",
+            pending_masked=otp.mask_number(pending.number) if pending else "",
+            login_by_sms=selectors.method_of(selectors.primary_device_for(self.request.user)) == "sms",
+            **kwargs,
+        )
+
+
+class MobileSendView(MobileView):
+    """ "Stuur code": an SMS code to the new number; nothing changes yet."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = MobileNumberForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(number_form=form), status=400)
+        try:
+            mobile.mobile_change_start(user=request.user, number=form.cleaned_data["number"],
+                                       language=get_language(), ip=client_ip(request))  # fmt: skip
+        except services.SMSNotAllowed as exc:
+            form.add_error("number", exc.message)
+            return self.render_to_response(self.get_context_data(number_form=form), status=429)
+        except SMSDeliveryError:
+            form.add_error("number", _("The SMS could not be sent. Try again in a moment."))
+            return self.render_to_response(self.get_context_data(number_form=form), status=503)
+        messages.success(request, _("A code was sent to %(number)s.") % {
+            "number": otp.mask_number(form.cleaned_data["number"])})  # fmt: skip
+        return redirect(reverse("twofactor:mobile") + "#id_token")
+
+
+class MobileConfirmView(MobileView):
+    """The code from the SMS: only now does the number become the user's (and their SMS login device's)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = MobileCodeForm(request.POST)
+        if form.is_valid() and mobile.mobile_change_confirm(
+            user=request.user, code=form.cleaned_data["token"], ip=client_ip(request)
+        ):
+            messages.success(request, _("Your mobile number has been changed. We sent you an email about it."))
+            return redirect("twofactor:settings")
+        if form.is_valid():
+            form.add_error("token", _("This code is not correct or no longer valid. Check it, or ask for a new code."))
+        return self.render_to_response(self.get_context_data(code_form=form), status=400)
+
+
+class MobileCancelView(MobileBaseView):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        mobile.mobile_change_cancel(user=request.user)
         return redirect("twofactor:settings")

@@ -25,4 +25,9 @@ urlpatterns = [
     path("account/settings/reset/cancel/", settings_views.CancelResetView.as_view(), name="reset-cancel"),
     path("account/settings/recovery-codes/", settings_views.NewRecoveryCodesView.as_view(),
          name="new-recovery-codes"),  # fmt: skip
+    # issue 13: own mobile number
+    path("account/settings/mobile/", settings_views.MobileView.as_view(), name="mobile"),
+    path("account/settings/mobile/send/", settings_views.MobileSendView.as_view(), name="mobile-send"),
+    path("account/settings/mobile/confirm/", settings_views.MobileConfirmView.as_view(), name="mobile-confirm"),
+    path("account/settings/mobile/cancel/", settings_views.MobileCancelView.as_view(), name="mobile-cancel"),
 ]
