@@ -158,3 +158,18 @@ def test_idle_clock_is_still_written_at_most_once_per_interval(verified_client):
     with time_machine.travel(seen + WRITE_INTERVAL + 5, tick=False):
         verified_client.get("/dossier/")
         assert verified_client.session[LAST_SEEN] == pytest.approx(seen + WRITE_INTERVAL + 5)
+
+
+def test_web_portaal_pages_carry_the_dialog_too(client, enrolled_user, verify):
+    enrolled_user.is_staff = True
+    enrolled_user.save()
+    verify(client, enrolled_user)
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "data-idle-expires-in=" in body and "js/idle.js" in body
+
+
+def test_pages_before_the_second_step_have_no_dialog(client, enrolled_user, password):
+    client.post("/accounts/login/", {"username": enrolled_user.email, "password": password})
+    assert "idle-dialog" not in client.get("/twofactor/verify/").content.decode()

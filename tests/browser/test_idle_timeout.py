@@ -89,3 +89,36 @@ def test_idle_warning_stay_logged_in_then_time_out_and_back_to_the_page(portal, 
     _both_steps(j, employee, lang, steps_ahead=1)  # the first login's code is spent (no replay)
     expect(page).to_have_url(portal.url + PAGE)  # back on the page they were on
     expect(page.get_by_role("heading", level=1)).to_have_text(W[lang]["log"])
+
+
+def test_idle_warning_in_the_web_portaal(portal, journey, lang):
+    """Staff in the Web Portaal get the same warning (the admin's own colours), axe clean, focus on "Blijf ingelogd"."""
+    from django.contrib.auth.models import Group, Permission
+
+    from dossier.roles import HR, ensure_roles
+    from tests.factories import UserFactory
+
+    ensure_roles(Group, Permission, strict=True)
+    hr = UserFactory(email="hr@bakkerij.nl", first_name="Hanna", is_staff=True, language=lang)
+    hr.groups.add(Group.objects.get(name=HR))
+    totp_device_for(hr)
+    j = journey("13-idle-timeout-web-portaal", lang)
+    page = j.page
+    page.goto(portal.url + "/admin/")
+    _pick_language(page, lang)
+    _both_steps(j, hr, lang)
+    assert page.url == portal.url + "/admin/"
+    with time_machine.travel(time.time(), tick=True) as server:
+        j.context.clock.install()
+        page.goto(portal.url + "/admin/")
+        server.shift(13 * 60 + 30)
+        j.context.clock.fast_forward((13 * 60 + 30) * 1000)
+        dialog = page.get_by_role("alertdialog", name=W[lang]["still"])
+        expect(dialog).to_be_visible()
+        expect(page.get_by_role("button", name=W[lang]["stay"])).to_be_focused()
+        j.check("idle-warning-web-portaal")
+        page.get_by_role("button", name=W[lang]["stay"]).click()
+        expect(dialog).to_be_hidden()
+        server.shift(10 * 60)
+        page.goto(portal.url + "/admin/")
+        assert page.url == portal.url + "/admin/"  # still logged in, 23.5 minutes after the first page
