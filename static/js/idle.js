@@ -27,11 +27,12 @@
   }
 
   // Where to go once the session has ended: "U bent uitgelogd", then back here after logging in again.
-  function leave() {
+  // The server's answer names the reason (idle, or the absolute lifetime: "expired").
+  function leave(url) {
     if (leaving) { return; }
     leaving = true;
     var here = window.location.pathname + window.location.search;
-    window.location.assign(data.idleLoggedOutUrl + "&next=" + encodeURIComponent(here));
+    window.location.assign((url || data.idleLoggedOutUrl) + "&next=" + encodeURIComponent(here));
   }
 
   function clockText(template) {
@@ -64,7 +65,9 @@
   }
 
   function answer(response) {
-    if (response.status === 401) { leave(); return null; }
+    if (response.status === 401) {
+      return response.json().then(function (body) { leave(body.logged_out_url); }, function () { leave(); });
+    }
     if (!response.ok) { throw new Error(String(response.status)); }
     return response.json().then(function (body) { plan(body.expires_in, body.extendable); });
   }
@@ -88,10 +91,12 @@
     event.preventDefault();
     keepAlive();
   });
-  // Escape closes a native dialog; someone pressing a key is there, so it counts as "Blijf ingelogd".
+  // Escape closes a native dialog; someone pressing a key is there, so it counts as "Blijf ingelogd". The last
+  // warning before the absolute lifetime (nothing to extend) simply closes; the server still ends the session.
   dialog.addEventListener("cancel", function (event) {
+    if (!extendable) { return; }
     event.preventDefault();
-    if (extendable) { keepAlive(); }
+    keepAlive();
   });
   dialog.addEventListener("close", function () {
     if (returnFocus && typeof returnFocus.focus === "function") { returnFocus.focus(); }

@@ -111,6 +111,7 @@ def test_idle_warning_in_the_web_portaal(portal, journey, lang):
     with time_machine.travel(time.time(), tick=True) as server:
         j.context.clock.install()
         page.goto(portal.url + "/admin/")
+        page.wait_for_load_state("networkidle")  # the script has planned its check
         server.shift(13 * 60 + 30)
         j.context.clock.fast_forward((13 * 60 + 30) * 1000)
         dialog = page.get_by_role("alertdialog", name=W[lang]["still"])
@@ -122,3 +123,43 @@ def test_idle_warning_in_the_web_portaal(portal, journey, lang):
         server.shift(10 * 60)
         page.goto(portal.url + "/admin/")
         assert page.url == portal.url + "/admin/"  # still logged in, 23.5 minutes after the first page
+
+
+def test_last_warning_before_the_absolute_lifetime_offers_no_stay(portal, journey, employee, lang, settings):
+    """Near the absolute lifetime (shortened to 20 minutes here) "Blijf ingelogd" can buy nothing: the dialog says
+    so, offers "Uitloggen" only, and the session ends at the lifetime with the reason told."""
+    settings.SESSION_ABSOLUTE_LIFETIME = 20 * 60
+    employee.language = lang
+    employee.save()
+    totp_device_for(employee)
+    j = journey("13-idle-absolute", lang)
+    page = j.page
+    page.goto(portal.url + "/accounts/login/")
+    _pick_language(page, lang)
+    _both_steps(j, employee, lang)
+    dialog = page.get_by_role("alertdialog", name=W[lang]["still"])
+    with time_machine.travel(time.time(), tick=True) as server:
+
+        def move(seconds):
+            server.shift(seconds)
+            j.context.clock.fast_forward(seconds * 1000)
+
+        j.context.clock.install()
+        page.goto(portal.url + PAGE)
+        page.wait_for_load_state("networkidle")
+        move(13 * 60 + 30)
+        expect(dialog).to_be_visible()
+        page.get_by_role(
+            "button", name=W[lang]["stay"]
+        ).click()  # buys the 6.5 minutes to the lifetime, no more
+        expect(dialog).to_be_hidden()
+        move(5 * 60)
+        expect(dialog).to_be_visible()
+        expect(page.get_by_role("button", name=W[lang]["stay"])).to_be_hidden()
+        expect(page.get_by_role("button", name=T[lang]["logout"]).last).to_be_focused()
+        expect(dialog).to_contain_text(re.compile("lang ingelogd|logged in for a long time"))
+        j.check("absolute-warning")
+        move(150)
+        expect(page.get_by_role("heading", level=1)).to_have_text(W[lang]["out"])
+        told = re.compile("U was lang ingelogd|You were logged in for a long time")
+        expect(page.get_by_role("status")).to_contain_text(told)
