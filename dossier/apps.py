@@ -11,7 +11,10 @@ class DossierConfig(AppConfig):
     verbose_name = _("Dossiers")
 
     def ready(self) -> None:
-        from dossier import events  # noqa: F401 - registers the audit event kinds
+        import dossier.events  # noqa: F401 - registers the audit event kinds
+        from dossier import page_cache
+
+        page_cache.connect()
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):
