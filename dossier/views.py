@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from django_otp.decorators import otp_required
 
+from accounts.context_processors import contact_details
 from core.throttling import client_ip
 from dossier import appointments, page_cache, responses, selectors, services
 from dossier.calendar import appointment_ics
@@ -88,8 +89,10 @@ class DossierHomeView(DossierView, TemplateView):
             "open_actions": selectors.open_actions(user=user),
             "appointments": upcoming,
             "contacts": selectors.contacts_of(user=user, trajects=trajects),
+            "user": user,
+            **contact_details(),
         }
-        html = render_to_string(self.body_template, context, request=self.request)
+        html = render_to_string(self.body_template, context)  # no request: nothing in it is per request
         valid_until = min((a.starts_at.timestamp() for a in upcoming), default=None)
         return {"html": html, "employer": employment.employer.name if employment else ""}, valid_until
 
