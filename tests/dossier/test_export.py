@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -298,3 +299,34 @@ def test_documents_sweep_keeps_exports_and_response_attachments(world, dossier_a
     assert (documents_dir / export.file.name).exists()
     assert (documents_dir / dossier_a["response"].file.name).exists()
     assert not (documents_dir / orphan).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks with SKIP LOCKED need PostgreSQL")
+def test_export_two_workers_at_once_never_build_one_export_twice():
+    import threading
+
+    from django.db import connections
+
+    from tests.factories import UserFactory
+
+    users = [UserFactory() for _ in range(6)]
+    for user in users:
+        exports.export_request(user=user, ip=None)
+    claimed = []
+
+    def worker():
+        try:
+            while exports.export_build_pending():
+                claimed.append(1)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(claimed) == 6
+    assert DossierExport.objects.filter(status=DossierExport.Status.READY).count() == 6
+    assert AuditEvent.objects.filter(kind=ExportEvent.EXPORT_READY).count() == 6
