@@ -275,10 +275,11 @@ class DossierExportView(ExportView, TemplateView):
 
     def post(self, request):
         export, created = exports.export_request(user=request.user, ip=client_ip(request))
-        if created:
-            messages.success(request, _("We are preparing your download. You will get an email when it is ready."))
-        else:
-            messages.info(request, _("Your download is already being prepared. You will get an email when ready."))
+        export.refresh_from_db()  # without a worker (`make run`) it was built right after the commit: no message
+        if export.status != DossierExport.Status.READY:
+            messages.success(request, _("We are preparing your download. You will get an email when it is ready.")
+                             if created else _("Your download is already being prepared. You will get an email "
+                                               "when ready."))  # fmt: skip
         return redirect("dossier:export")
 
 
