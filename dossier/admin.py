@@ -22,7 +22,7 @@ from core import audit
 from core.admin import ReadOnlyAdminMixin
 from core.models import AuditEvent
 from core.throttling import client_ip
-from dossier import access, account_rules, appointments, invitations, services
+from dossier import access, account_rules, appointments, invitations, page_cache, services
 from dossier.downloads import document_response, response_file_response
 from dossier.models import AccessLog, Appointment, Document, Employer, Employment, Traject
 from dossier.uploads import sniff
@@ -200,6 +200,7 @@ class DocumentAdmin(ScopedAdmin):
         if note or before:
             Document.objects.filter(pk=document.pk).update(note=note, action_needed_before=before)
             document.note, document.action_needed_before = note, before
+            page_cache.changed(document.employee_id)
         return document
 
     def save_model(self, request, obj, form, change):

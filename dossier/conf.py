@@ -21,4 +21,9 @@ class DossierSettings:
         return getattr(settings, "DOSSIER_OWN_VIEW_MAX_CHARS", 2000)
 
 
+    @property
+    def PAGE_CACHE(self) -> bool:  # noqa: N802 - dossier.page_cache: only with a cache all workers share
+        return bool(getattr(settings, "DOSSIER_PAGE_CACHE", False))
+
+
 app_settings = DossierSettings()

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from dossier import services
+from dossier import page_cache, services
 from dossier.appointments import appointment_save
 from dossier.models import Appointment, Document, Employer, Employment, Traject
 from dossier.roles import ensure_roles
@@ -114,6 +114,7 @@ def _demo_extras(document: Document, *, employee, actor, doctor) -> None:
             action_needed_before=today + datetime.timedelta(days=14),
             note="Lees het plan rustig door. Bent u het ermee eens? Laat het ons weten, met uw eigen visie.",
         )
+        page_cache.changed(document.employee_id)
     elif document.category == Document.Category.INVITATION:
         day = today + datetime.timedelta(days=7)
         starts = datetime.datetime(day.year, day.month, day.day, 10, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Amsterdam"))

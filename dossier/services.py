@@ -14,7 +14,7 @@ from accounts import services as account_services
 from core import audit
 from core.links import site_url
 from core.mailer import mail_enqueue
-from dossier import access
+from dossier import access, page_cache
 from dossier.events import Event
 from dossier.models import AccessLog, Document, Employment, document_file_name, documents_storage
 from dossier.uploads import sha256_of, sniff
@@ -109,12 +109,10 @@ def document_mark_opened(*, document: Document, by) -> None:
         )
         if updated:
             document.first_opened_at = now
+            page_cache.changed(document.employee_id)  # the "new" mark goes (an UPDATE sends no signal)
 
 
 # ----------------------------------------------------------------------------------------------- access log
-_UNKNOWN = object()
-
-
 def _role_of(user) -> str:
     if not user.is_staff:
         return AccessLog.Role.EMPLOYEE
@@ -134,25 +132,23 @@ def access_log_record(
     action: str,
     ip: str | None,
     document: Document | None = None,
-    actor_employment=_UNKNOWN,
+    actor_employer: str | None = None,
 ) -> AccessLog:
     """One append-only row per view or download, by anyone (NEN 7513): who, whose data, what, when, from where.
 
     This row is the record of the access; no audit event is written beside it (the audit log keeps the refused
-    attempts, `access_refused_record`, and the security events). `actor_employment` (with its employer) may be
-    passed when the caller already has it, to save the query.
+    attempts, `access_refused_record`, and the security events). `actor_employer` (the name of the actor's
+    employer, "" for none) may be passed when the caller already has it, to save the query.
     """
-    employment = (
-        Employment.objects.select_related("employer").filter(user=actor).first()
-        if actor_employment is _UNKNOWN
-        else actor_employment
-    )
+    if actor_employer is None:
+        employment = Employment.objects.select_related("employer").filter(user=actor).first()
+        actor_employer = employment.employer.name if employment is not None else ""
     logger.info(
         "access actor=%s subject=%s action=%s document=%s ip=%s",
         actor.pk, subject.pk, action, document.pk if document is not None else "-", ip,
     )  # fmt: skip
     return AccessLog.objects.create(
-        **_actor_columns(actor, employment),
+        **_actor_columns(actor, actor_employer),
         subject=subject,
         document=document,
         document_title=document.title[:200] if document is not None else "",
@@ -161,12 +157,12 @@ def access_log_record(
     )
 
 
-def _actor_columns(actor, employment) -> dict:
+def _actor_columns(actor, employer_name: str) -> dict:
     return {
         "actor": actor,
         "actor_name": (actor.get_full_name() or actor.email)[:300],
         "actor_role": _role_of(actor),
-        "actor_employer": employment.employer.name if employment is not None else "",
+        "actor_employer": employer_name,
     }
 
 
@@ -180,7 +176,7 @@ def access_log_record_listed(*, actor, ip: str | None, subjects=(), documents=()
     if not rows:
         return
     employment = Employment.objects.select_related("employer").filter(user=actor).first()
-    columns = _actor_columns(actor, employment)
+    columns = _actor_columns(actor, employment.employer.name if employment is not None else "")
     AccessLog.objects.bulk_create(
         AccessLog(
             **columns,

@@ -360,6 +360,9 @@ DOSSIER_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024
 # "": Django streams the file; "nginx": X-Accel-Redirect to DOSSIER_ACCEL_PREFIX; "sendfile": X-Sendfile.
 DOSSIER_SENDFILE = env_str("DOCUMENT_SENDFILE", "")
 DOSSIER_ACCEL_PREFIX = env_str("DOCUMENT_ACCEL_PREFIX", "/protected-documents/")
+# The employee's page body is rendered once per change and kept in the cache (dossier/page_cache.py); only with a
+# cache every worker shares (Redis), never with the per-process memory cache of `make run`.
+DOSSIER_PAGE_CACHE = env_bool("DOSSIER_PAGE_CACHE", bool(REDIS_URL))
 
 # After staff change an employee's email or mobile, nobody may reset that employee's second factor for this long
 # (dossier/account_rules.py): the mail to the old address must reach the employee before a takeover could.
