@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from dossier import access
 from dossier.conf import app_settings
-from dossier.models import AccessLog, Appointment, Document, Employment, Response, Traject
+from dossier.models import AccessLog, Appointment, Document, DossierExport, Employment, Response, Traject
 
 LIST_FIELDS = (
     "id",
@@ -145,3 +145,24 @@ def contacts_of(*, user, document: Document | None = None, trajects: list | None
                 seen.add(person.pk)
                 contacts.append({"name": person.get_full_name() or person.email, "role": role, "email": person.email})
     return contacts
+
+
+# ----------------------------------------------------------------------------------------------- issue 13
+def export_responses(*, user) -> QuerySet:
+    """The employee's responses to their own documents (the document page's rule), oldest first."""
+    return (
+        access.responses_visible_to(user)
+        .filter(document__employee=user)
+        .select_related("document")
+        .order_by("at", "pk")
+    )
+
+
+def export_appointments(*, user) -> QuerySet:
+    """All the employee's appointments, past and future, cancelled ones too."""
+    return access.appointments_visible_to(user).filter(employee=user).order_by("starts_at", "pk")
+
+
+def export_latest(*, user):
+    """The employee's newest dossier export, or None."""
+    return DossierExport.objects.filter(employee=user).order_by("-requested_at").first()

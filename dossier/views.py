@@ -23,12 +23,13 @@ from django_otp.decorators import otp_required
 
 from accounts.context_processors import contact_details
 from core.throttling import client_ip
-from dossier import appointments, page_cache, responses, selectors, services
+from dossier import appointments, exports, page_cache, responses, selectors, services
 from dossier.calendar import appointment_ics
-from dossier.downloads import document_response, response_file_response
+from dossier.downloads import document_response, export_response, response_file_response
 from dossier.forms import AppointmentAnswerForm, ResponseForm
-from dossier.models import AccessLog, Appointment, Document, Response
+from dossier.models import AccessLog, Appointment, Document, DossierExport, Response
 from dossier.uploads import FILE_TYPES
+from twofactor.mixins import ReauthRequiredView
 
 PAGE_SIZE = 25
 _ZERO = uuid.UUID(int=0)
@@ -266,3 +267,55 @@ class AccessLogView(DossierView, TemplateView):
             self.request.GET.get("page")
         )
         return super().get_context_data(page_obj=page, **kwargs)
+
+
+# ----------------------------------------------------------------------------------------------- issue 13
+class ExportView(ReauthRequiredView):
+    """ "Download mijn dossier": the employee only (staff have no dossier: 404), after the password and a code
+    again (Mijn Instellingen' re-authentication, valid TWOFACTOR_REAUTH_SECONDS), for asking and downloading alike."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.is_staff:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+
+class DossierExportView(ExportView, TemplateView):
+    """The export page: what the ZIP holds, the newest export's state, and "prepare my download" (POST)."""
+
+    template_name = "dossier/export.html"
+
+    def get_context_data(self, **kwargs):
+        export = selectors.export_latest(user=self.request.user)
+        return super().get_context_data(
+            export=export,
+            downloadable=export is not None and exports.export_downloadable(export),
+            running=export is not None and export.is_running,
+            hours=exports.EXPORT_HOURS,
+            **kwargs,
+        )
+
+    def post(self, request):
+        export, created = exports.export_request(user=request.user, ip=client_ip(request))
+        export.refresh_from_db()  # without a worker (`make run`) it was built right after the commit: no message
+        if export.status != DossierExport.Status.READY:
+            messages.success(request, _("We are preparing your download. You will get an email when it is ready.")
+                             if created else _("Your download is already being prepared. You will get an email "
+                                               "when ready."))  # fmt: skip
+        return redirect("dossier:export")
+
+
+class DossierExportDownloadView(ExportView):
+    """The ZIP, for its employee only, until it expires; every download is logged."""
+
+    def get(self, request, pk):
+        try:
+            export = exports.export_of(user=request.user, pk=pk)
+        except DossierExport.DoesNotExist as exc:
+            exports.export_refused_record(user=request.user, ip=client_ip(request), pk=pk)
+            raise Http404 from exc
+        if not exports.export_downloadable(export):
+            messages.error(request, _("This download is no longer available. You can prepare a new one."))
+            return redirect("dossier:export")
+        exports.export_download_record(export=export, user=request.user, ip=client_ip(request))
+        return export_response(export)
