@@ -20,3 +20,11 @@ class ResponseEvent(models.TextChoices):
     RESPONSE_CREATED = "response_created", _("response to a document added")
     APPOINTMENT_SAVED = "appointment_saved", _("appointment made or changed")
     APPOINTMENT_ANSWERED = "appointment_answered", _("appointment answered by the employee")
+
+
+@audit.register
+class ImportEvent(models.TextChoices):
+    """Issue 11: HR's bulk import of employees (dossier/imports.py)."""
+
+    EMPLOYEES_IMPORTED = "employees_imported", _("employees imported from a file")
+    IMPORT_REFUSED = "employees_import_refused", _("employee import refused (employer not allowed)")
