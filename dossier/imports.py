@@ -16,9 +16,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import EmailValidator
 from django.template.response import TemplateResponse
+from django.utils.decorators import method_decorator
 from django.utils.encoding import force_str
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST
 from import_export import resources, widgets
 from import_export.admin import ImportMixin
 from import_export.fields import Field
@@ -359,6 +361,7 @@ class EmployeeImportAdminMixin(ImportMixin):
         self._refuse_other_employer(request)
         return super().import_action(request, **kwargs)
 
+    @method_decorator(require_POST)
     def process_import(self, request, **kwargs):
         if not self.has_import_permission(request):
             raise PermissionDenied
