@@ -57,8 +57,10 @@ def test_journey_invitation_mail_activation_second_factor_first_document(portal,
 
 
 IMPORT_T = {
-    "nl": {"import": "Importeren", "submit": "Toon het voorbeeld", "confirm": "Import bevestigen", "activate": "Activeer uw account"},
-    "en": {"import": "Import", "submit": "Show the preview", "confirm": "Confirm import", "activate": "Activate your account"},
+    "nl": {"import": "Importeren", "submit": "Toon het voorbeeld", "confirm": "Import bevestigen",
+           "activate": "Activeer uw account"},
+    "en": {"import": "Import", "submit": "Show the preview", "confirm": "Confirm import",
+           "activate": "Activate your account"},
 }  # fmt: skip
 
 
