@@ -72,11 +72,10 @@ def test_journey_hr_imports_a_csv_and_the_new_employee_is_invited(portal, journe
     from accounts.models import User
     from dossier.models import Employment
     from dossier.roles import HR, ensure_roles
-    from tests.browser.test_journeys import _login, _pick_language
+    from tests.browser.conftest import totp_device_for
     from tests.browser.test_journeys import T as LOGIN_T
+    from tests.browser.test_journeys import _login, _pick_language
     from tests.factories import UserFactory
-
-    from .conftest import totp_device_for
 
     ensure_roles(Group, Permission, strict=True)
     hr = UserFactory(email="hr@bakkerij.nl", first_name="Hanna", is_staff=True, language=lang)
@@ -85,7 +84,7 @@ def test_journey_hr_imports_a_csv_and_the_new_employee_is_invited(portal, journe
     totp_device_for(hr)
     upload = tmp_path / "medewerkers.csv"
     upload.write_text("email;voornaam;achternaam;geboortedatum;mobiel;personeelsnummer;functie\n"
-                      f"sanne@example.nl;Sanne;Smit;12-04-1992;0612340001;B-1;Bakker\n", encoding="utf-8")  # fmt: skip
+                      "sanne@example.nl;Sanne;Smit;12-04-1992;0612340001;B-1;Bakker\n", encoding="utf-8")  # fmt: skip
 
     j = journey("11-import", lang)
     j.page.goto(portal.url + "/admin/")
