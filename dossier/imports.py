@@ -342,7 +342,7 @@ class EmployeeImportAdminMixin(ImportMixin):
         initial = super().get_confirm_form_initial(request, import_form)
         if import_form is not None:
             initial["employer"] = import_form.cleaned_data["employer"].pk
-            request.session[SESSION_FILE_KEY] = initial["import_file_name"]
+            request.session[SESSION_FILE_KEY] = [initial["import_file_name"], str(initial["employer"])]
         return initial
 
     def get_import_resource_kwargs(self, request, **kwargs):
@@ -366,11 +366,17 @@ class EmployeeImportAdminMixin(ImportMixin):
         if not self.has_import_permission(request):
             raise PermissionDenied
         self._refuse_other_employer(request)
-        stored = request.session.get(SESSION_FILE_KEY)
-        if not stored or request.POST.get("import_file_name") != stored:
-            # only the file this session previewed can be confirmed (not one of another user's uploads)
+        previewed = request.session.get(SESSION_FILE_KEY)
+        posted = [request.POST.get("import_file_name"), request.POST.get("employer")]
+        if not previewed or posted != previewed:
+            # Only the file this session previewed, for the employer it was previewed for, can be confirmed: not
+            # another user's upload (its name guessed or seen), not the same file for another employer.
             self.message_user(request, _("This import has expired or was already done. Upload the file again."),
                               level=messages.ERROR)  # fmt: skip
+            return self._import_page(request)
+        confirm_form = self.create_confirm_form(request)
+        if not confirm_form.is_valid():  # the rights changed since the preview: refused as a whole
+            self.message_user(request, _("You may not import employees for this employer."), level=messages.ERROR)
             return self._import_page(request)
         return super().process_import(request, **kwargs)
 

@@ -264,3 +264,16 @@ def test_hr_sees_the_import_button_and_page(world, client_for):
     page = client.get(IMPORT)
     assert page.status_code == 200
     assert list(page.context["form"].fields["employer"].queryset) == [world.x]
+
+
+def test_a_preview_for_one_employer_cannot_be_confirmed_for_another(world, client_for):
+    """Provider staff may import for X and Y, but the file previewed for X is confirmed for X only."""
+    client = client_for(world.case_manager)
+    preview = _preview(client, world.x, _csv(*GOOD))
+    form = preview.context["confirm_form"]
+    data = {name: form.initial.get(name, "") for name in form.fields}
+    response = client.post(CONFIRM, {**data, "employer": world.y.pk})
+    assert response.status_code == 200
+    assert not User.objects.filter(email="nina@example.nl").exists()
+    assert _confirm(client, preview).status_code == 302  # the previewed employer still works
+    assert User.objects.get(email="nina@example.nl").employment.employer == world.x
