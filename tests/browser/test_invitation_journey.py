@@ -93,6 +93,7 @@ def test_journey_hr_imports_a_csv_and_the_new_employee_is_invited(portal, journe
     j.page.locator("#id_token").fill(pyotp.TOTP("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").now())
     j.page.get_by_role("button", name=LOGIN_T[lang]["validate"]).click()
     j.page.goto(portal.url + "/admin/accounts/user/")
+    j.check("user-list")  # with the "Import" button of django-import-export's change list
     j.page.get_by_role("link", name=IMPORT_T[lang]["import"], exact=True).click()
     j.check("import-form")
     j.page.locator("#id_import_file").set_input_files(str(upload))
