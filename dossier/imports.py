@@ -141,9 +141,10 @@ class EmployeeImportResource(resources.ModelResource):
         use_transactions = True
         skip_unchanged = False
 
-    def __init__(self, *, actor=None, employer=None, ip=None, **kwargs):
+    def __init__(self, *, actor=None, employer=None, ip=None, report=None, **kwargs):
         super().__init__(**kwargs)
         self.actor, self.employer, self.ip = actor, employer, ip
+        self.report = report if report is not None else {}  # outlives the rolled-back preview (see the admin)
         self._emails: dict[str, int] = {}
         self._numbers: dict[str, int] = {}
         self._refused = False
@@ -206,6 +207,8 @@ class EmployeeImportResource(resources.ModelResource):
             self._emails[email] = number
             if User.objects.filter(email__iexact=email).exists():
                 visible = access.employees_visible_to(self.actor).filter(email__iexact=email).exists()
+                if not visible:
+                    self.report["hidden"] = self.report.get("hidden", 0) + 1
                 problem("email", _("an employee with this email address already exists; change it in the list.")
                         if visible else _("this email address cannot be used for a new account. If the "
                                           "employee already has an account, ask the provider."))  # fmt: skip
@@ -348,7 +351,16 @@ class EmployeeImportAdminMixin(ImportMixin):
     def get_import_resource_kwargs(self, request, **kwargs):
         form = kwargs.get("form")
         employer = getattr(form, "cleaned_data", {}).get("employer") if form is not None else None
-        return {"actor": request.user, "employer": employer, "ip": client_ip(request)}
+        report = request.__dict__.setdefault("dossier_import_report", {})  # what the resource found (see below)
+        return {"actor": request.user, "employer": employer, "ip": client_ip(request), "report": report}
+
+    def _audit_hidden_addresses(self, request) -> None:
+        """Addresses of accounts the importer cannot see get a neutral error, but trying them is still a way to ask
+        "does this address have an account?": each file that hits one is audited (after the preview's rollback)."""
+        report = request.__dict__.pop("dossier_import_report", {})
+        if hidden := report.get("hidden"):
+            services.employee_import_record(actor=request.user, ip=client_ip(request), employer=None, count=hidden,
+                                            hidden_addresses=True)  # fmt: skip
 
     def get_import_data_kwargs(self, **kwargs):
         kwargs = super().get_import_data_kwargs(**kwargs)
@@ -359,7 +371,10 @@ class EmployeeImportAdminMixin(ImportMixin):
         if not self.has_import_permission(request):
             raise PermissionDenied
         self._refuse_other_employer(request)
-        return super().import_action(request, **kwargs)
+        try:
+            return super().import_action(request, **kwargs)
+        finally:
+            self._audit_hidden_addresses(request)
 
     @method_decorator(require_POST)
     def process_import(self, request, **kwargs):
@@ -378,7 +393,10 @@ class EmployeeImportAdminMixin(ImportMixin):
         if not confirm_form.is_valid():  # the rights changed since the preview: refused as a whole
             self.message_user(request, _("You may not import employees for this employer."), level=messages.ERROR)
             return self._import_page(request)
-        return super().process_import(request, **kwargs)
+        try:
+            return super().process_import(request, **kwargs)
+        finally:
+            self._audit_hidden_addresses(request)
 
     def process_dataset(self, dataset, form, request, **kwargs):
         request.session.pop(SESSION_FILE_KEY, None)

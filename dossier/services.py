@@ -214,9 +214,15 @@ def employee_create_imported(
     return user
 
 
-def employee_import_record(*, actor, ip: str | None, employer, count: int, refused: bool = False) -> None:
-    """The import as one audit event (each account also has its own "account created" and "invitation" events)."""
-    if refused:
+def employee_import_record(
+    *, actor, ip: str | None, employer, count: int, refused: bool = False, hidden_addresses: bool = False
+) -> None:
+    """The import as one audit event (each account also has its own "account created" and "invitation" events);
+    a refused employer, or a file naming addresses of accounts outside the importer's scope, as its own event."""
+    if hidden_addresses:
+        audit.record(ImportEvent.IMPORT_HIDDEN_ADDRESSES, actor=actor, ip=ip,
+                     detail=f"{count} addresses of accounts outside the importer's scope")  # fmt: skip
+    elif refused:
         audit.record(ImportEvent.IMPORT_REFUSED, actor=actor, ip=ip, detail=f"employer id {employer}")
     else:
         audit.record(ImportEvent.EMPLOYEES_IMPORTED, actor=actor, ip=ip,

@@ -151,6 +151,9 @@ def test_one_bad_row_saves_nothing_and_every_error_names_row_and_column(world, c
     # another employer's employee: the same neutral words as any unusable address, nothing about who has it
     (cor,) = [e for e in errors if e.startswith("Rij 7")]
     assert "Werkgever Y" not in cor and "Cor" not in cor and "bestaat al" not in cor
+    # ... and trying such an address is audited, although the preview itself was rolled back
+    probe = AuditEvent.objects.get(kind=ImportEvent.IMPORT_HIDDEN_ADDRESSES)
+    assert probe.actor == world.hr_x and probe.detail.startswith("1 addresses")
     assert User.objects.filter(email__in=["nina@example.nl", "olaf@example.nl"]).count() == 0
     assert not OutgoingEmail.objects.exists()
 
