@@ -171,7 +171,9 @@ class EmployeeImportResource(resources.ModelResource):
         self._refused = False
 
     def import_row(self, row, instance_loader, **kwargs):
-        if self._refused:  # the file as a whole was refused (its error is the import's): rows are not read
+        # The file as a whole was refused (its error is the import's), or an empty line (";;;;;;" as spreadsheets
+        # write them at the end): not a row to import.
+        if self._refused or not any(_text(value) for value in row.values()):
             skipped = self.get_row_result_class()()
             skipped.import_type = skipped.IMPORT_TYPE_SKIP
             return skipped

@@ -102,6 +102,14 @@ def test_xlsx_with_date_cells_and_numbers_is_imported_like_csv(world, client_for
     assert nina.employment.personnel_number == "100"
 
 
+def test_empty_lines_at_the_end_are_not_rows(world, client_for):
+    client = client_for(world.hr_x)
+    preview = _preview(client, world.x, _csv(*GOOD, ";;;;;;", "", ";;;;;;"))
+    assert preview.context["confirm_form"] is not None, _errors(preview)
+    _confirm(client, preview)
+    assert User.objects.filter(email__in=["nina@example.nl", "olaf@example.nl"]).count() == 2
+
+
 def test_a_comma_separated_file_in_windows_1252_is_read(world, client_for):
     client = client_for(world.hr_x)
     content = "email,voornaam,achternaam,geboortedatum\nrene@example.nl,René,Müller,01-02-1990\n".encode("cp1252")
