@@ -32,3 +32,12 @@ class ExportEvent(models.TextChoices):
     EXPORT_DOWNLOADED = "dossier_export_downloaded", _("dossier export downloaded")
     EXPORT_DENIED = "dossier_export_denied", _("dossier export refused (not the requester's)")
     EXPORT_EXPIRED = "dossier_export_expired", _("dossier export expired and deleted")
+
+
+@audit.register
+class ImportEvent(models.TextChoices):
+    """Issue 11: HR's bulk import of employees (dossier/imports.py)."""
+
+    EMPLOYEES_IMPORTED = "employees_imported", _("employees imported from a file")
+    IMPORT_REFUSED = "employees_import_refused", _("employee import refused (employer not allowed)")
+    IMPORT_HIDDEN_ADDRESSES = "employees_import_hidden", _("employee import named addresses of accounts out of scope")

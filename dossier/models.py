@@ -54,6 +54,10 @@ class Employment(models.Model):
     class Meta:
         verbose_name = _("employment")
         verbose_name_plural = _("employments")
+        permissions = [
+            # issue 11: HR's bulk import (dossier/imports.py); which employer: dossier/account_rules.py rule 7
+            ("import_employees", _("Can import employees (CSV or XLSX) for an employer it sees")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["employer", "personnel_number"],

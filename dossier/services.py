@@ -15,7 +15,7 @@ from core import audit
 from core.links import site_url
 from core.mailer import mail_enqueue
 from dossier import access, page_cache
-from dossier.events import Event
+from dossier.events import Event, ImportEvent
 from dossier.models import AccessLog, Document, Employment, document_file_name, documents_storage
 from dossier.uploads import sha256_of, sniff
 
@@ -193,3 +193,33 @@ def access_log_record_listed(*, actor, ip: str | None, subjects=(), documents=()
 def access_refused_record(*, actor, ip: str | None, document_id) -> None:
     """A request for a document outside the requester's scope (NEN 7513: an attempted access counts)."""
     audit.record(Event.DOCUMENT_DENIED, actor=actor, ip=ip, detail=f"document {document_id}")
+
+
+# ----------------------------------------------------------------------------------------------- issue 11: import
+@transaction.atomic
+def employee_create_imported(
+    *, user, employer, personnel_number: str, job_title: str, actor, ip: str | None, invite: bool = True
+):
+    """One employee of HR's bulk import: the account as the admin's add form makes it (no password, never staff,
+    audited), the employment at the import's employer, and the invitation queued in the caller's transaction, so
+    it is sent after commit and a rolled-back import sends nothing. The import's preview passes `invite=False`."""
+    account_services.user_create_by_staff(user=user, actor=actor, ip=ip)
+    Employment.objects.create(user=user, employer=employer, personnel_number=personnel_number, job_title=job_title)
+    if invite:
+        account_services.invitation_send(user=user, actor=actor, ip=ip, detail="employee import")
+    return user
+
+
+def employee_import_record(
+    *, actor, ip: str | None, employer, count: int, refused: bool = False, hidden_addresses: bool = False
+) -> None:
+    """The import as one audit event (each account also has its own "account created" and "invitation" events);
+    a refused employer, or a file naming addresses of accounts outside the importer's scope, as its own event."""
+    if hidden_addresses:
+        audit.record(ImportEvent.IMPORT_HIDDEN_ADDRESSES, actor=actor, ip=ip,
+                     detail=f"{count} addresses of accounts outside the importer's scope")  # fmt: skip
+    elif refused:
+        audit.record(ImportEvent.IMPORT_REFUSED, actor=actor, ip=ip, detail=f"employer id {employer}")
+    else:
+        audit.record(ImportEvent.EMPLOYEES_IMPORTED, actor=actor, ip=ip,
+                     detail=f"{count} employees for employer {employer.pk} ({employer.name})")  # fmt: skip
