@@ -105,11 +105,7 @@ def response_file_response(response) -> HttpResponse:
         content_type=response.content_type or "application/octet-stream",
     )
     served.block_size = CHUNK
-    served["X-Content-Type-Options"] = "nosniff"
-    served["Cache-Control"] = NO_STORE
-    served["Content-Security-Policy"] = "sandbox; default-src 'none'; frame-ancestors 'none'"
-    served["Cross-Origin-Resource-Policy"] = "same-origin"
-    return served
+    return _attachment_headers(served)
 
 
 def export_response(export) -> HttpResponse:
@@ -131,6 +127,11 @@ def export_response(export) -> HttpResponse:
         response = FileResponse(storage.open(name, "rb"), as_attachment=True, filename=filename,
                                 content_type="application/zip")  # fmt: skip
         response.block_size = CHUNK
+    return _attachment_headers(response)
+
+
+def _attachment_headers(response: HttpResponse) -> HttpResponse:
+    """A private download (an attachment, an export): never sniffed, cached, run or embedded elsewhere."""
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = NO_STORE
     response["Content-Security-Policy"] = "sandbox; default-src 'none'; frame-ancestors 'none'"
