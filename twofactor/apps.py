@@ -10,9 +10,4 @@ class TwofactorConfig(AppConfig):
     verbose_name = _("Two-factor authentication")
 
     def ready(self) -> None:
-        from django.core import checks
-
         from twofactor import events  # noqa: F401 - registers the audit event kinds
-        from twofactor.passkeys import check_relying_party
-
-        checks.register(check_relying_party, checks.Tags.security)

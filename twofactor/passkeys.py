@@ -11,7 +11,6 @@ asks for more, and an account left without a second factor.
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Error
 from django_otp_webauthn.helpers import WebAuthnHelper
 from webauthn.helpers.structs import UserVerificationRequirement
 
@@ -67,16 +66,12 @@ def relying_party_problems(*, site_url: str, rp: str, origins: list[str]) -> lis
     return problems
 
 
-def check_relying_party(app_configs=None, **kwargs) -> list[Error]:
-    """System check (twofactor.E001): with DEBUG off the portal refuses to start on a mismatched relying party."""
+def current_relying_party_problems() -> list[str]:
+    """The relying party of these settings, checked with DEBUG off; portal/startup.py refuses to start on any
+    problem (gunicorn's WSGI entry point and `manage.py check`)."""
     if settings.DEBUG:
         return []
-    problems = relying_party_problems(site_url=settings.SITE_URL, rp=rp_id(), origins=allowed_origins())
-    return [
-        Error(p, hint="Set PASSKEY_RP_ID / PASSKEY_ORIGINS to match SITE_URL, or leave them empty.",
-              id="twofactor.E001")  # fmt: skip
-        for p in problems
-    ]
+    return relying_party_problems(site_url=settings.SITE_URL, rp=rp_id(), origins=allowed_origins())
 
 
 class PortalWebAuthnHelper(WebAuthnHelper):

@@ -358,7 +358,7 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # --- passkeys (issue 14, twofactor/passkeys.py) -------------------------------------------------------------------
 # The relying party is SITE_URL's host and the only origin SITE_URL's own, read per request; PASSKEY_RP_ID (a parent
-# domain) and PASSKEY_ORIGINS override them. With DEBUG off a mismatch stops start-up (check twofactor.E001).
+# domain) and PASSKEY_ORIGINS override them. With DEBUG off a mismatch stops start-up (portal/startup.py).
 # `make run` serves http://localhost:8000: an IP address can never be a WebAuthn RP id.
 TWOFACTOR_PASSKEY_RP_ID = env_str("PASSKEY_RP_ID", "")
 TWOFACTOR_PASSKEY_ORIGINS = env_list("PASSKEY_ORIGINS")
