@@ -3,6 +3,7 @@
 The rules live in twofactor.passkeys; the writes in twofactor.services."""
 
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -64,7 +65,7 @@ class RegistrationCompleteView(_Audited, _RegistrationGate, webauthn_views.Compl
         else:
             request.session.pop(otp.RESETTING, None)
             messages.success(request, _("Your passkey is added."))
-        return webauthn_views.JsonResponse({"id": device.pk, "redirect_url": reverse("twofactor:passkey-enrolled")})
+        return JsonResponse({"id": device.pk, "redirect_url": reverse("twofactor:passkey-enrolled")})
 
 
 class AuthenticationBeginView(_Audited, webauthn_views.BeginCredentialAuthenticationView):

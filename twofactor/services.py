@@ -345,7 +345,7 @@ def passkey_enrolled(*, user, device: WebAuthnCredential, name: str = "", ip: st
     """A passkey was registered (the library checked the ceremony): name it, audit it, mail the user.
 
     A first method also gets the ten recovery codes (returned); a passkey added beside a method keeps the codes the
-    user already has (None), and unlike a reset never removes the other method.
+    user already has (None; "New recovery codes" makes new ones), and unlike a reset never removes the other method.
     """
     _lock_user(user)
     had_method = (
@@ -357,9 +357,7 @@ def passkey_enrolled(*, user, device: WebAuthnCredential, name: str = "", ip: st
     device.save(update_fields=["name"])
     audit.record(Event.PASSKEY_ENROLLED, user=user, ip=ip, detail=f"passkey {device.pk}: {device.name}")
     _notify(user=user, template="twofactor/email/passkey_added", method="passkey", extra={"name": device.name})
-    if had_method and selectors.recovery_codes_left(user):
-        return None
-    return recovery_codes_replace(user=user)
+    return None if had_method else recovery_codes_replace(user=user)
 
 
 def passkey_used(*, user, device: WebAuthnCredential, ip: str | None = None) -> None:
