@@ -199,6 +199,18 @@ def test_passkey_ceremony_for_another_origin_is_refused(portal, journey, employe
     assert AuditEvent.objects.filter(kind="passkey_failure", user=employee).exists()
     assert not AuditEvent.objects.filter(kind="passkey_used", user=employee).exists()
 
+    # And the browser's side: the portal opened on 127.0.0.1 while the RP id is "localhost" gets no signature.
+    settings.SITE_URL = portal.url
+    j.page.goto(portal.url.replace("localhost", "127.0.0.1") + "/accounts/login/")
+    if lang == "en":
+        j.page.get_by_role("button", name="English").click()
+    _login(j, employee.email)
+    j.page.get_by_role("button", name=T[lang]["use"]).click()
+    expect(j.page.locator("#passkey-verification-status-message")).not_to_be_empty()
+    j.page.goto(portal.url.replace("localhost", "127.0.0.1") + "/dossier/")
+    expect(j.page.get_by_role("button", name=T[lang]["use"])).to_be_visible()  # still at the second step
+    assert not AuditEvent.objects.filter(kind="passkey_used", user=employee).exists()
+
 
 def test_passkey_choice_hidden_without_webauthn(portal, journey, employee, lang):
     j = journey("passkey-no-webauthn", lang)
@@ -210,3 +222,23 @@ def test_passkey_choice_hidden_without_webauthn(portal, journey, employee, lang)
     expect(j.page.get_by_label(T[lang]["app"], exact=True)).to_be_visible()
     expect(j.page.get_by_label(T[lang]["passkey"])).to_be_hidden()
     j.check("choose-method-without-passkey")
+
+
+def test_verify_page_without_webauthn_points_to_the_codes(portal, journey, employee, lang):
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    from twofactor.services import recovery_codes_replace
+
+    WebAuthnCredential.objects.create(user=employee, name="iPhone van Jan", confirmed=True,
+                                      credential_id=b"0123456789abcdef", public_key=b"00")  # fmt: skip
+    codes = recovery_codes_replace(user=employee)
+    j = journey("passkey-verify-no-webauthn", lang)
+    j.context.add_init_script("delete window.PublicKeyCredential")
+    _start(j, portal, lang)
+    _login(j, employee.email)
+    expect(j.page.get_by_role("note")).to_contain_text(re.compile("passkey niet gebruiken|cannot use your passkey"))
+    expect(j.page.get_by_role("button", name=T[lang]["use"])).to_have_count(0)
+    j.check("verify-passkey-unavailable")
+    j.page.locator("#id_token").fill(codes[0])  # the recovery code still works
+    j.page.get_by_role("button", name=re.compile("Valideer|Validate")).click()
+    expect(j.page.get_by_role("heading", level=1)).to_have_text(T[lang]["dossier"])
