@@ -242,3 +242,40 @@ def test_verify_page_without_webauthn_points_to_the_codes(portal, journey, emplo
     j.page.locator("#id_token").fill(codes[0])  # the recovery code still works
     j.page.get_by_role("button", name=re.compile("Valideer|Validate")).click()
     expect(j.page.get_by_role("heading", level=1)).to_have_text(T[lang]["dossier"])
+
+
+def test_staff_enrol_and_use_a_passkey_for_the_web_portaal_without_sms(portal, journey, lang, settings):
+    from django.contrib.auth.models import Group, Permission
+
+    from dossier.roles import HR, ensure_roles
+
+    settings.TWOFACTOR_STAFF_REQUIRE_STRONG_FACTOR = True  # STAFF_REQUIRE_STRONG_FACTOR=1
+    ensure_roles(Group, Permission, strict=True)
+    hr = UserFactory(email="hr@bakkerij.nl", first_name="Hanna", is_staff=True, language=lang)
+    hr.groups.add(Group.objects.get(name=HR))
+    j = journey("passkey-staff", lang)
+    _authenticator(j.page)
+    j.page.goto(portal.url + "/admin/")
+    if lang == "en":
+        j.page.get_by_role("button", name="English").click()
+    _login(j, hr.email)
+    expect(j.page.get_by_role("heading", level=1)).to_have_text(T[lang]["choose"])
+    expect(j.page.get_by_label(T[lang]["sms"], exact=True)).to_have_count(0)  # SMS is not offered to staff
+    expect(j.page.get_by_label(T[lang]["app"], exact=True)).to_be_visible()
+    j.check("staff-choose-method")
+    j.page.get_by_label(T[lang]["passkey"]).check()
+    j.page.locator("form button.btn-primary").click()
+    j.page.get_by_label(re.compile("Naam van deze passkey|Name of this passkey")).fill("Werklaptop Hanna")
+    j.page.get_by_role("button", name=T[lang]["next"]).click()
+    j.page.get_by_role("button", name=T[lang]["create"]).click()
+    expect(j.page.locator(".codes li")).to_have_count(10)
+    j.page.get_by_role("button", name=T[lang]["continue"]).click()
+    assert j.page.url == portal.url + "/admin/"
+    j.page.context.clear_cookies()  # a new login, the same browser and passkey
+    j.page.goto(portal.url + "/admin/")
+    if lang == "en":
+        j.page.get_by_role("button", name="English").click()
+    _login(j, hr.email)
+    j.page.get_by_role("button", name=T[lang]["use"]).click()
+    j.page.wait_for_url(portal.url + "/admin/")
+    expect(j.page.get_by_role("heading", level=1).first).to_be_visible()
