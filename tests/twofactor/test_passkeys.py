@@ -328,3 +328,43 @@ def test_begin_options_list_only_the_users_own_passkeys(client, login, user, use
     assert len(allowed) == 1
     assert json.dumps(allowed)  # plain JSON for the browser
     assert own.pk
+
+
+# ----------------------------------------------------------------------------------------------- ending
+def _ceremony_passes(monkeypatch, device):
+    """The browser's side is proven in tests/browser/test_passkeys.py; here the verified assertion is given."""
+    monkeypatch.setattr(passkeys.PortalWebAuthnHelper, "authenticate_complete",
+                        lambda self, user, state, data: device)  # fmt: skip
+
+
+def test_passkey_login_ends_like_a_code_rotated_key_next_and_audit(client, password, user, monkeypatch):
+    device = passkey_for(user)
+    client.post("/accounts/login/", {"username": user.email, "password": password, "next": "/dossier/documents/"})
+    client.get("/twofactor/?next=/account/settings/")
+    client.post(BEGIN_AUTH)
+    key_before = client.session.session_key
+    _ceremony_passes(monkeypatch, device)
+    response = client.post(COMPLETE_AUTH + "?next=https://evil.example/", data="{}", content_type="application/json")
+    assert response.status_code == 200
+    assert response.json()["redirect_url"] == "/account/settings/"  # the stored next; the forged one is ignored
+    session = client.session
+    assert session.session_key != key_before
+    assert session["otp_device_id"] == device.persistent_id
+    assert otp.PASSWORD_AT not in session
+    assert AuditEvent.objects.filter(kind="passkey_used", user=user, ip="127.0.0.1").exists()
+
+
+def test_passkey_in_a_verified_session_is_the_reauthentication(verified_client, enrolled_user, monkeypatch):
+    device = passkey_for(enrolled_user)
+    verified_client.post(BEGIN_AUTH)
+    _ceremony_passes(monkeypatch, device)
+    url = COMPLETE_AUTH + "?next=/account/settings/passkeys/1/remove/"
+    response = verified_client.post(url, data="{}", content_type="application/json")
+    assert response.json()["redirect_url"] == "/account/settings/passkeys/1/remove/"
+    assert otp.reauth_is_fresh(type("R", (), {"session": verified_client.session})())
+
+
+def test_staff_reset_removes_passkeys_too(user, user_factory):
+    passkey_for(user)
+    services.twofactor_reset_by_staff(user=user, actor=user_factory(is_staff=True))
+    assert not WebAuthnCredential.objects.filter(user=user).exists()
