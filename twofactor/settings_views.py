@@ -33,6 +33,7 @@ class SettingsView(VerifiedView, TemplateView):
             masked=otp.mask_number(getattr(device, "number", "")),
             codes_left=selectors.recovery_codes_left(self.request.user),
             resetting=otp.reset_in_progress(self.request),
+            can_export=not self.request.user.is_staff,  # issue 13: "Download mijn dossier" (dossier:export)
             **kwargs,
         )
 

@@ -66,6 +66,7 @@ THIRD_PARTY_APPS = [
     "phonenumber_field",
     "django_recaptcha",
     "csp",
+    "import_export",  # issue 11: HR's bulk import of employees in the Web Portaal (dossier/imports.py)
 ]
 LOCAL_APPS = [
     "core",
@@ -376,6 +377,18 @@ DOSSIER_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024
 # "": Django streams the file; "nginx": X-Accel-Redirect to DOSSIER_ACCEL_PREFIX; "sendfile": X-Sendfile.
 DOSSIER_SENDFILE = env_str("DOCUMENT_SENDFILE", "")
 DOSSIER_ACCEL_PREFIX = env_str("DOCUMENT_ACCEL_PREFIX", "/protected-documents/")
+# The employee's page body is rendered once per change and kept in the cache (dossier/page_cache.py); only with a
+# cache every worker shares (Redis), never with the per-process memory cache of `make run`.
+DOSSIER_PAGE_CACHE = env_bool("DOSSIER_PAGE_CACHE", bool(REDIS_URL))
+
+# HR's bulk import of employees (issue 11, django-import-export; dossier/imports.py). The uploaded file waits for the
+# "Confirm" step in the cache (Redis in production, so any app server can finish it), never on one server's disk.
+# The portal exports nothing through django-import-export; should it ever, cells that start with "=" are not formulas.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
+IMPORT_EXPORT_SKIP_ADMIN_CONFIRM = False
+DOSSIER_IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 2000)
 
 # After staff change an employee's email or mobile, nobody may reset that employee's second factor for this long
 # (dossier/account_rules.py): the mail to the old address must reach the employee before a takeover could.

@@ -10,6 +10,7 @@ import base64
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -116,6 +117,13 @@ def _paths(world, docs):
         "appointments": ("/admin/dossier/appointment/", {}),  # issue 12: provider staff only
         "group_add": ("/admin/auth/group/add/", {"name": "Alles", "permissions": [perm]}),
         "group_change": (f"/admin/auth/group/{cm_group}/change/", {"name": "Casemanager", "permissions": [perm]}),
+        # issue 11: HR's bulk import, for employer Y (HR of X may not); provider staff get a preview, nothing saved
+        "import_employer_y": ("/admin/accounts/user/import/", {
+            "employer": world.y.pk, "format": "0", "resource": "0", "import_file": SimpleUploadedFile(
+                "m.csv", f"email;voornaam;achternaam;geboortedatum\n{NEW_EMAIL};Nina;Nieuw;17-02-1988\n".encode())}),
+        "import_confirm_forged": ("/admin/accounts/user/process_import/", {
+            "import_file_name": "0" * 32, "original_file_name": "m.csv", "format": "0", "resource": "0",
+            "employer": world.x.pk}),
     }
 
 
@@ -153,6 +161,12 @@ MATRIX = {
                           "medical": (403, 403, None), "superuser": (200, 302, "group_added")},
     "group_change":      {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (403, 403, None),
                           "medical": (403, 403, None), "superuser": (200, 302, "group_changed")},
+    # the import page: HR's POST for another employer is refused (the form says so), provider staff see a preview
+    "import_employer_y": {"employee": (E, E, None), "hr": (200, 200, None), "case_manager": (200, 200, None),
+                          "medical": (200, 200, None), "superuser": (200, 200, None)},
+    # a confirmation of a file this session never previewed imports nothing (GET: the view is POST-only)
+    "import_confirm_forged": {"employee": (E, E, None), "hr": (405, 200, None), "case_manager": (405, 200, None),
+                              "medical": (405, 200, None), "superuser": (405, 200, None)},
 }  # fmt: skip
 
 
