@@ -13,3 +13,8 @@ class Event(models.TextChoices):
     OTP_FAILURE = "otp_failure", _("second factor failed")
     OTP_SUCCESS = "otp_success", _("second factor verified")
     STAFF_OTP_RESET = "staff_otp_reset", _("second factor reset by staff")
+    PASSKEY_ENROLLED = "passkey_enrolled", _("passkey added")
+    PASSKEY_USED = "passkey_used", _("passkey used")
+    PASSKEY_FAILURE = "passkey_failure", _("passkey refused")
+    PASSKEY_RENAMED = "passkey_renamed", _("passkey renamed")
+    PASSKEY_REMOVED = "passkey_removed", _("passkey removed")
