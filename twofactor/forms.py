@@ -5,7 +5,7 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from accounts.validators import PASSWORD_MAX_LENGTH
+from accounts.forms import current_password_field
 
 METHOD_CHOICES = [
     ("sms", _("SMS")),
@@ -89,13 +89,7 @@ class VerifyForm(forms.Form):
 class ReauthForm(forms.Form):
     """Password again plus a current code or a recovery code (checked by the view through the services)."""
 
-    password = forms.CharField(
-        label=_("Your password"),
-        strip=False,
-        max_length=PASSWORD_MAX_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": _("Enter your password.")},
-    )
+    password = current_password_field()
     token = _token_field(
         _("Code from your app or SMS, or a recovery code"), digits_only=False, help_text=RECOVERY_HINT
     )
