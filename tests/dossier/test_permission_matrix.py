@@ -6,6 +6,7 @@ compared field by field before and after, so "nothing changed" is read, not assu
 """
 
 import base64
+import uuid
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -45,10 +46,21 @@ def actors(world, superuser):
 
 @pytest.fixture
 def docs(world):
-    return {
+    from django.core.files.base import ContentFile
+
+    from dossier.responses import response_create
+    from tests.factories import pdf_bytes
+
+    docs = {
         "other_employer": document_for(world.c, title="Plan Cor"),
         "medical": document_for(world.a, title="Medisch advies Anna", medical=True),
     }
+    for key, author in (("other_employer", world.c), ("medical", world.a)):  # each with an attached file
+        docs[f"{key}_response"], _ = response_create(
+            document=docs[key], author=author, agreement="agree", own_view="Akkoord.", submission=uuid.uuid4(),
+            upload=ContentFile(pdf_bytes("bijlage"), name="bijlage.pdf"),
+        )
+    return docs
 
 
 def snapshot() -> dict:
@@ -112,6 +124,11 @@ def _paths(world, docs):
         "doc_medical_change": (f"/admin/dossier/document/{docs['medical'].pk}/change/",
                                {"title": "Gewijzigd", "category": "overig", "is_medical": ""}),  # fmt: skip
         "doc_medical_download": (f"/admin/dossier/document/{docs['medical'].pk}/download/", {}),
+        # issue 12: the file an employee attached to a response follows its document's rules
+        "response_file_other": (f"/admin/dossier/document/{docs['other_employer'].pk}/responses/"
+                                f"{docs['other_employer_response'].pk}/file/", {}),  # fmt: skip
+        "response_file_medical": (f"/admin/dossier/document/{docs['medical'].pk}/responses/"
+                                  f"{docs['medical_response'].pk}/file/", {}),  # fmt: skip
         "access_log": ("/admin/dossier/accesslog/", {}),
         "audit_events": ("/admin/core/auditevent/", {}),
         "appointments": ("/admin/dossier/appointment/", {}),  # issue 12: provider staff only
@@ -151,6 +168,10 @@ MATRIX = {
                            "medical": (200, 302, "medical_unflagged"), "superuser": (200, 302, "medical_unflagged")},
     "doc_medical_download": {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (404, 404, None),
                              "medical": (200, 200, None), "superuser": (200, 200, None)},
+    "response_file_other": {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (200, 200, None),
+                            "medical": (200, 200, None), "superuser": (200, 200, None)},
+    "response_file_medical": {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (404, 404, None),
+                              "medical": (200, 200, None), "superuser": (200, 200, None)},
     "access_log":        {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (200, 200, None),
                           "medical": (200, 200, None), "superuser": (200, 200, None)},
     "audit_events":      {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (200, 200, None),
