@@ -45,7 +45,7 @@ var/.seeded: | install messages
 
 run: install messages var/.seeded
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	@echo "Serving on http://$(HOST):$(PORT)/ - mails are written to var/mail/, SMS to var/sms/"
+	@echo "Serving on http://localhost:$(PORT)/ (passkeys need localhost, not an IP address) - mails are written to var/mail/, SMS to var/sms/"
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install messages

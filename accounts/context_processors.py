@@ -5,12 +5,14 @@ import re
 from django.conf import settings
 
 
-def portal(request):
+def contact_details() -> dict:
     phone = settings.PORTAL_CONTACT_PHONE
     return {
-        "PORTAL_NAME": settings.PORTAL_NAME,
-        "current_path": request.get_full_path(),
         "CONTACT_PHONE": phone,
         "CONTACT_PHONE_HREF": "tel:" + re.sub(r"[^\d+]", "", phone),
         "CONTACT_EMAIL": settings.PORTAL_CONTACT_EMAIL,
     }
+
+
+def portal(request):
+    return {"PORTAL_NAME": settings.PORTAL_NAME, "current_path": request.get_full_path(), **contact_details()}

@@ -50,6 +50,18 @@ class BirthDateField(forms.CharField):
         return parsed
 
 
+def current_password_field() -> forms.CharField:
+    """The user's own password (login, re-authentication): never stripped, filled in by password managers, and
+    capped by max_length before authenticate() reaches the hasher (a megabyte of input costs no hashing)."""
+    return forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        max_length=PASSWORD_MAX_LENGTH,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Enter your password.")},
+    )
+
+
 class LoginForm(auth_forms.AuthenticationForm):
     username = forms.EmailField(
         label=_("Your email address"),
@@ -62,14 +74,7 @@ class LoginForm(auth_forms.AuthenticationForm):
             "invalid": _("Enter a valid email address."),
         },
     )
-    # max_length stops an absurd input (a megabyte) before authenticate() reaches the hasher.
-    password = forms.CharField(
-        label=_("Your password"),
-        strip=False,
-        max_length=PASSWORD_MAX_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": _("Enter your password.")},
-    )
+    password = current_password_field()
     error_messages = {
         # One message for every failure: it never says which half was wrong or whether the account exists.
         "invalid_login": _(

@@ -38,17 +38,18 @@ def user_login(*, request, user: User, chosen_language: str | None) -> None:
     A language the visitor picked with the flags before logging in becomes the user's preference; otherwise the
     stored preference applies from now on.
     """
-    auth_login(request, user, backend="accounts.backends.EmailBackend")
-    now = time.time()
-    request.session[SESSION_PASSWORD_AT] = now
-    # For the sessions page (and the idle and absolute clocks, which start here): when, and in which browser.
-    request.session[STARTED] = request.session[LAST_SEEN] = now
-    request.session[USER_AGENT] = request.META.get("HTTP_USER_AGENT", "")[:300]
+    with transaction.atomic():  # last_login, the audit row and the language: one commit (one disk flush)
+        auth_login(request, user, backend="accounts.backends.EmailBackend")
+        now = time.time()
+        request.session[SESSION_PASSWORD_AT] = now
+        # For the sessions page (and the idle and absolute clocks, which start here): when, and in which browser.
+        request.session[STARTED] = request.session[LAST_SEEN] = now
+        request.session[USER_AGENT] = request.META.get("HTTP_USER_AGENT", "")[:300]
+        audit.record(Event.LOGIN_SUCCESS, user=user, ip=throttling.client_ip(request))
+        if supported_language(chosen_language) and chosen_language != user.language:
+            user.language = chosen_language
+            user.save(update_fields=["language"])
     lockout.record_success(email=user.email, ip=throttling.client_ip(request))
-    audit.record(Event.LOGIN_SUCCESS, user=user, ip=throttling.client_ip(request))
-    if supported_language(chosen_language) and chosen_language != user.language:
-        user.language = chosen_language
-        user.save(update_fields=["language"])
 
 
 def login_failed(*, email: str, ip: str) -> None:

@@ -57,7 +57,7 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request, *args, **kwargs):
         email, ip = request.POST.get("username", "")[:254], client_ip(request)
-        verdict = lockout.check(email=email, ip=ip)
+        verdict = lockout.attempt(email=email, ip=ip)  # counted at once when allowed
         if not verdict.allowed:
             # Before any password check, and the same for an unknown email: nothing tells whether it exists.
             services.login_limited(email=email, ip=ip)
@@ -73,7 +73,6 @@ class LoginView(auth_views.LoginView):
             )
             context = self.get_context_data(form=form, limited=limited, reset_url=reset_url)
             return self.render_to_response(context, status=429)
-        lockout.begin_attempt(email=email, ip=ip)
         return super().post(request, *args, **kwargs)
 
     def form_invalid(self, form):

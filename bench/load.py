@@ -131,7 +131,7 @@ def main(argv=None) -> int:
             log_path=tmp / "gunicorn.log",
             args=("--access-logfile", str(tmp / "access.log"), "--access-logformat", ACCESS_LOG_FORMAT),
         )
-        env["SITE_URL"] = server.base_url
+        env["SITE_URL"] = server.base_url.replace("http://127.0.0.1", "https://localhost")  # passkeys: https
         log("migrate ...")
         manage(bench_env.debug_env(env), "migrate", "--noinput", "-v0")
         log(f"bench_users --count {args.users} --documents {args.documents} --clear ...")

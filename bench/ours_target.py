@@ -115,6 +115,8 @@ _CLEAR_CACHE = "import django; django.setup(); from django.core.cache import cac
 
 PREPARE = [
     *([[PY, "-c", _CREATE_DB]] if _DB_URL else []),
+    # first: with DEBUG off the start-up check refuses every command while STATIC_ROOT has no manifest
+    [PY, "manage.py", "collectstatic", "--noinput", "-v0"],
     [PY, "manage.py", "migrate", "--noinput", "-v0"],
     # bench_users refuses to run with DEBUG off: only this step runs with DEBUG=1 (same database and VAR_DIR)
     [
@@ -132,7 +134,6 @@ PREPARE = [
         PREFIX,
         "--clear",
     ],
-    [PY, "manage.py", "collectstatic", "--noinput", "-v0"],
     [PY, "-c", _CLEAR_CACHE],  # no login limit or throttle left over from an earlier run
 ]
 

@@ -44,13 +44,33 @@ def hit(scope: str, ident: str, *, limit: int, period: int, fail_open: bool = Fa
         return Verdict(allowed=fail_open, retry_after=60)
 
 
+@dataclass(frozen=True)
+class Window:
+    """Where `now` falls in the fixed windows of `period` seconds: the window's number, how much of the previous
+    window still overlaps the sliding window ending now, and the seconds until this window ends."""
+
+    number: int
+    overlap: float
+    retry_after: int
+
+    @classmethod
+    def at(cls, now: float, *, period: int) -> "Window":
+        number = int(now // period)
+        return cls(number, 1 - (now - number * period) / period, max(1, int((number + 1) * period - now)))
+
+
+def window_key(scope: str, ident: str, *, period: int, now: float) -> str:
+    """The cache key of the window `now` falls in (accounts.lockout counts login addresses in one script)."""
+    return _key(scope, ident, int(now // period))
+
+
 def _estimate(scope: str, ident: str, period: int, now: float, *, add: int) -> tuple[float, int]:
     """Sliding window: this window's count plus the previous window's, weighted by how much of it still overlaps.
 
     A fixed window alone would let twice the limit through around a window boundary.
     """
-    window = int(now // period)
-    key = _key(scope, ident, window)
+    window = Window.at(now, period=period)
+    key, previous_key = _key(scope, ident, window.number), _key(scope, ident, window.number - 1)
     if add:
         cache.add(key, 0, timeout=2 * period + 1)
         try:
@@ -58,12 +78,11 @@ def _estimate(scope: str, ident: str, period: int, now: float, *, add: int) -> t
         except ValueError:  # the key expired between add and incr
             cache.add(key, add, timeout=2 * period + 1)
             current = add
-        previous = cache.get(_key(scope, ident, window - 1), 0)
+        previous = cache.get(previous_key, 0)
     else:
-        values = cache.get_many([key, _key(scope, ident, window - 1)])
-        current, previous = values.get(key, 0), values.get(_key(scope, ident, window - 1), 0)
-    overlap = 1 - (now - window * period) / period
-    return current + previous * overlap, max(1, int((window + 1) * period - now))
+        values = cache.get_many([key, previous_key])
+        current, previous = values.get(key, 0), values.get(previous_key, 0)
+    return current + previous * window.overlap, window.retry_after
 
 
 def _hit(scope: str, ident: str, *, limit: int, period: int) -> Verdict:
@@ -81,9 +100,9 @@ def undo(scope: str, ident: str, *, period: int) -> None:
         pass
 
 
-def peek(scope: str, ident: str, *, limit: int, period: int) -> Verdict:
+def peek(scope: str, ident: str, *, limit: int, period: int, now: float | None = None) -> Verdict:
     """The verdict for one more attempt now, without counting it."""
-    estimate, retry_after = _estimate(scope, ident, period, time.time(), add=0)
+    estimate, retry_after = _estimate(scope, ident, period, time.time() if now is None else now, add=0)
     return Verdict(allowed=estimate + 1 <= limit, retry_after=retry_after)
 
 

@@ -22,6 +22,11 @@ Rules (least privilege; what each role may *see* is dossier/access.py):
    within CONTACT_CHANGE_COOLDOWN after staff changed the email or mobile (administrators excepted): the link goes
    to the stored address, so "change the address, resend" must not hand someone else the account. The employee
    can always ask a link with birth date + email ("Wachtwoord vergeten").
+7. The bulk import (issue 11, dossier/imports.py) makes employee accounts (as rule 4: no password, never staff)
+   with their employment, each invited (rule 6), for ONE employer: staff holding `dossier.import_employees` (employer
+   HR and provider staff; administrators always) import only for an employer they can see (dossier/access.py). A
+   file for any other employer is refused as a whole, and an email address that belongs to an account the importer
+   cannot see gets the same neutral error as any unusable address: the import never tells whether it exists.
 """
 
 from datetime import timedelta
@@ -32,6 +37,8 @@ from django.utils import timezone
 from accounts.events import Event
 from core.models import AuditEvent
 from dossier import access
+
+IMPORT_PERMISSION = "dossier.import_employees"
 
 CONTACT_FIELDS = ("first_name", "last_name", "email", "mobile", "language")
 ADD_FIELDS = ("email", "first_name", "last_name", "birth_date", "mobile", "language")
@@ -109,3 +116,23 @@ def may_invite(actor, subject=None) -> bool:
     if subject.is_staff or subject.is_superuser or not may_change_account(actor, subject):
         return False
     return is_administrator(actor) or not contact_recently_changed(subject)
+
+
+def may_import(actor) -> bool:
+    """Whether the role imports employees at all (rule 7): the button, the pages and the POSTs."""
+    return is_administrator(actor) or bool(
+        actor.is_authenticated and actor.is_active and actor.is_staff and actor.has_perm(IMPORT_PERMISSION)
+    )
+
+
+def import_employers(actor):
+    """The employers this actor may import employees for (rule 7): those it can see, when it may import."""
+    employers = access.employers_visible_to(actor)
+    return employers if may_import(actor) else employers.none()
+
+
+def may_import_for(actor, employer_id) -> bool:
+    try:
+        return import_employers(actor).filter(pk=int(employer_id)).exists()
+    except (TypeError, ValueError):
+        return False

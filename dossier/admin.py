@@ -22,8 +22,9 @@ from core import audit
 from core.admin import ReadOnlyAdminMixin
 from core.models import AuditEvent
 from core.throttling import client_ip
-from dossier import access, account_rules, appointments, invitations, services
+from dossier import access, account_rules, appointments, invitations, page_cache, services
 from dossier.downloads import document_response, response_file_response
+from dossier.imports import EmployeeImportAdminMixin
 from dossier.models import AccessLog, Appointment, Document, Employer, Employment, Traject
 from dossier.uploads import sniff
 from twofactor.services import twofactor_reset_by_staff  # across floor 3: see README design notes
@@ -200,6 +201,7 @@ class DocumentAdmin(ScopedAdmin):
         if note or before:
             Document.objects.filter(pk=document.pk).update(note=note, action_needed_before=before)
             document.note, document.action_needed_before = note, before
+            page_cache.changed(document.employee_id)
         return document
 
     def save_model(self, request, obj, form, change):
@@ -246,9 +248,10 @@ class DocumentAdmin(ScopedAdmin):
 
 # ----------------------------------------------------------------------------------------------- people
 @admin.register(User)
-class ScopedUserAdmin(ScopedAdmin, DjangoUserAdmin):
+class ScopedUserAdmin(EmployeeImportAdminMixin, ScopedAdmin, DjangoUserAdmin):
     """Accounts, under dossier.account_rules: staff see the employees in their scope (administrators see everyone),
-    change only the fields the rules give them, and never anyone's password (there is no password form at all)."""
+    change only the fields the rules give them, and never anyone's password (there is no password form at all).
+    HR imports employees from a file here (issue 11, dossier/imports.py; account_rules rule 7)."""
 
     form = add_form = UserAdminForm
     ordering = ("last_name", "first_name", "email")

@@ -11,7 +11,14 @@ class DossierConfig(AppConfig):
     verbose_name = _("Dossiers")
 
     def ready(self) -> None:
-        from dossier import events  # noqa: F401 - registers the audit event kinds
+        import dossier.events  # noqa: F401 - registers the audit event kinds
+        from core import worker
+        from dossier import page_cache
+        from dossier.exports import export_worker_job
+
+        page_cache.connect()
+        # Issue 13: the worker (`send_notifications --loop`) also expires and builds the dossier exports.
+        worker.register("dossier_exports", export_worker_job)
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

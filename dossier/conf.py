@@ -20,5 +20,18 @@ class DossierSettings:
     def OWN_VIEW_MAX_CHARS(self) -> int:  # noqa: N802 - about two A4 pages; a calm limit, not an essay
         return getattr(settings, "DOSSIER_OWN_VIEW_MAX_CHARS", 2000)
 
+    @property
+    def IMPORT_MAX_ROWS(self) -> int:  # noqa: N802 - issue 11: one file of employees; a larger one is refused
+        return getattr(settings, "DOSSIER_IMPORT_MAX_ROWS", 2000)
+
+    @property
+    def IMPORT_MAX_BYTES(self) -> int:  # noqa: N802 - 2000 rows of CSV are some 200 kB; XLSX is zipped
+        return getattr(settings, "DOSSIER_IMPORT_MAX_BYTES", 2 * 1024 * 1024)
+
+
+    @property
+    def PAGE_CACHE(self) -> bool:  # noqa: N802 - dossier.page_cache: only with a cache all workers share
+        return bool(getattr(settings, "DOSSIER_PAGE_CACHE", False))
+
 
 app_settings = DossierSettings()

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from dossier import services
+from dossier import page_cache, services
 from dossier.appointments import appointment_save
 from dossier.models import Appointment, Document, Employer, Employment, Traject
 from dossier.roles import ensure_roles
@@ -114,6 +114,7 @@ def _demo_extras(document: Document, *, employee, actor, doctor) -> None:
             action_needed_before=today + datetime.timedelta(days=14),
             note="Lees het plan rustig door. Bent u het ermee eens? Laat het ons weten, met uw eigen visie.",
         )
+        page_cache.changed(document.employee_id)
     elif document.category == Document.Category.INVITATION:
         day = today + datetime.timedelta(days=7)
         starts = datetime.datetime(day.year, day.month, day.day, 10, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Amsterdam"))
@@ -125,3 +126,18 @@ def _demo_extras(document: Document, *, employee, actor, doctor) -> None:
             ),
             actor=actor,
         )  # fmt: skip
+
+
+# Issue 11: a small file for HR's bulk import ("Importeren" on the user list of the Web Portaal). seed_demo writes it to
+# var/demo/medewerkers-import.csv; hr@bakkerij-demo.nl imports it for "Bakkerij De Demo B.V.".
+IMPORT_EXAMPLE = [
+    ("email", "voornaam", "achternaam", "geboortedatum", "mobiel", "personeelsnummer", "functie"),
+    ("sanne.smit@example.nl", "Sanne", "Smit", "12-04-1992", "0612340001", "B-2001", "Bakker"),
+    ("youssef.elamrani@example.nl", "Youssef", "El Amrani", "30-09-1987", "0612340002", "B-2002", "Chauffeur"),
+    ("lotte.dekker@example.nl", "Lotte", "Dekker", "1995-01-05", "+31612340003", "B-2003", "Verkoper"),
+]
+
+
+def import_example_csv() -> str:
+    """The example import file as text: semicolons, as a Dutch spreadsheet writes CSV."""
+    return "".join(";".join(row) + "\n" for row in IMPORT_EXAMPLE)

@@ -105,8 +105,35 @@ def response_file_response(response) -> HttpResponse:
         content_type=response.content_type or "application/octet-stream",
     )
     served.block_size = CHUNK
-    served["X-Content-Type-Options"] = "nosniff"
-    served["Cache-Control"] = NO_STORE
-    served["Content-Security-Policy"] = "sandbox; default-src 'none'; frame-ancestors 'none'"
-    served["Cross-Origin-Resource-Policy"] = "same-origin"
-    return served
+    return _attachment_headers(served)
+
+
+def export_response(export) -> HttpResponse:
+    """The ZIP of "Download mijn dossier" (issue 13): streamed (or handed to nginx), always a download."""
+    storage, name = export.file.storage, export.file.name
+    filename = f"dossier-{export.ready_at:%Y-%m-%d}.zip"
+    mode = settings.DOSSIER_SENDFILE
+    if mode == "nginx":
+        response = HttpResponse(content_type="application/zip")
+        disposition = content_disposition_header(True, filename)
+        response["X-Accel-Redirect"] = accel_target(storage, name, content_type="application/zip",
+                                                    disposition=disposition)  # fmt: skip
+        response["Content-Disposition"] = disposition
+    elif mode == "sendfile":
+        response = HttpResponse(content_type="application/zip")
+        response["X-Sendfile"] = export.file.path
+        response["Content-Disposition"] = content_disposition_header(True, filename)
+    else:
+        response = FileResponse(storage.open(name, "rb"), as_attachment=True, filename=filename,
+                                content_type="application/zip")  # fmt: skip
+        response.block_size = CHUNK
+    return _attachment_headers(response)
+
+
+def _attachment_headers(response: HttpResponse) -> HttpResponse:
+    """A private download (an attachment, an export): never sniffed, cached, run or embedded elsewhere."""
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = NO_STORE
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; frame-ancestors 'none'"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response

@@ -54,6 +54,10 @@ class Employment(models.Model):
     class Meta:
         verbose_name = _("employment")
         verbose_name_plural = _("employments")
+        permissions = [
+            # issue 11: HR's bulk import (dossier/imports.py); which employer: dossier/account_rules.py rule 7
+            ("import_employees", _("Can import employees (CSV or XLSX) for an employer it sees")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["employer", "personnel_number"],
@@ -223,6 +227,8 @@ class AccessLog(AppendOnlyModel):
         VIEW_LIST = "view_list", _("saw your name in a list in the Web Portaal")
         VIEW_DOCUMENT_PAGE = "view_document_page", _("viewed a document's page")
         VIEW_RESPONSE = "view_response", _("viewed your response to a document")
+        EXPORT_DOSSIER = "export_dossier", _("requested a download of the whole dossier")
+        DOWNLOAD_EXPORT = "download_export", _("downloaded the whole dossier")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -353,3 +359,61 @@ class Appointment(models.Model):
         import datetime
 
         return self.starts_at + datetime.timedelta(minutes=self.duration_minutes)
+
+
+# ----------------------------------------------------------------------------------------------- issue 13
+def export_file_name(instance, filename: str) -> str:
+    """Exports live in the private documents storage under exports/ (documents_sweep leaves that folder to
+    dossier.exports.export_expire_due), under a random name."""
+    return f"exports/{uuid.uuid4().hex}.zip"
+
+
+class DossierExport(models.Model):
+    """ "Download mijn dossier" (AVG art. 15 and 20): one ZIP of the whole dossier, built by the worker, downloadable
+    by its employee only, until expires_at (ready + 24 hours); then the file is deleted and the row says expired."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("requested")
+        BUILDING = "building", _("being built")
+        READY = "ready", _("ready")
+        FAILED = "failed", _("failed")
+        EXPIRED = "expired", _("expired")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    employee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dossier_exports",
+        verbose_name=_("employee"),
+    )  # fmt: skip
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    language = models.CharField(_("language"), max_length=8)
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("build started at"), null=True, blank=True)
+    ready_at = models.DateTimeField(_("ready at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True, db_index=True)
+    file = models.FileField(
+        _("file"), storage=documents_storage, upload_to=export_file_name, max_length=255, blank=True
+    )
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
+    missing_files = models.PositiveIntegerField(_("missing files"), default=0)
+    downloads = models.PositiveIntegerField(_("downloads"), default=0)
+
+    class Meta:
+        verbose_name = _("dossier export")
+        verbose_name_plural = _("dossier exports")
+        ordering = ["-requested_at"]
+        constraints = [
+            # One export at a time per employee: a second request joins the running one.
+            models.UniqueConstraint(
+                fields=["employee"],
+                condition=models.Q(status__in=["requested", "building"]),
+                name="dossier_export_one_running",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee} {self.requested_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.REQUESTED, self.Status.BUILDING)

@@ -11,6 +11,7 @@ EMPLOYER_HR_PERMISSIONS = [
     ("accounts", "change_user"),
     ("dossier", "view_employer"),
     ("dossier", "view_employment"),
+    ("dossier", "import_employees"),  # issue 11: the bulk import, for its own employer only (account_rules rule 7)
     ("dossier", "view_traject"),
     ("dossier", "add_traject"),
     ("dossier", "change_traject"),

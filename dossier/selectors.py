@@ -2,13 +2,14 @@
 
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, OuterRef, QuerySet, Window
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dossier import access
 from dossier.conf import app_settings
-from dossier.models import AccessLog, Appointment, Document, Employment, Response, Traject
+from dossier.models import AccessLog, Appointment, Document, DossierExport, Employment, Response, Traject
 
 LIST_FIELDS = (
     "id",
@@ -28,6 +29,19 @@ def dossier_documents(*, user, category: str = "") -> QuerySet:
     if category:
         documents = documents.filter(category=category)
     return documents.only(*LIST_FIELDS).order_by("-uploaded_at", "id")
+
+
+def dossier_page(*, user, category: str, number: int, per_page: int) -> Page:
+    """One page of dossier_documents and the total, in one query (a window count beside the rows); a number past
+    the end gives the last page, as Paginator.get_page does."""
+    documents = dossier_documents(user=user, category=category)
+    paginator = Paginator(documents, per_page)
+    offset = (number - 1) * per_page
+    rows = list(documents.annotate(total=Window(Count("pk")))[offset : offset + per_page])
+    if not rows and number > 1:
+        return paginator.get_page(number)
+    paginator.count = rows[0].total if rows else 0  # Paginator.count is a cached property: no COUNT query
+    return Page(rows, number, paginator)
 
 
 def employment_of(*, user) -> Employment | None:
@@ -154,3 +168,24 @@ def contacts_of(*, user, document: Document | None = None, trajects: list | None
                 seen.add(person.pk)
                 contacts.append({"name": person.get_full_name() or person.email, "role": role, "email": person.email})
     return contacts
+
+
+# ----------------------------------------------------------------------------------------------- issue 13
+def export_responses(*, user) -> QuerySet:
+    """The employee's responses to their own documents (the document page's rule), oldest first."""
+    return (
+        access.responses_visible_to(user)
+        .filter(document__employee=user)
+        .select_related("document")
+        .order_by("at", "pk")
+    )
+
+
+def export_appointments(*, user) -> QuerySet:
+    """All the employee's appointments, past and future, cancelled ones too."""
+    return access.appointments_visible_to(user).filter(employee=user).order_by("starts_at", "pk")
+
+
+def export_latest(*, user):
+    """The employee's newest dossier export, or None."""
+    return DossierExport.objects.filter(employee=user).order_by("-requested_at").first()

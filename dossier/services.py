@@ -14,8 +14,8 @@ from accounts import services as account_services
 from core import audit
 from core.links import site_url
 from core.mailer import mail_enqueue
-from dossier import access
-from dossier.events import Event
+from dossier import access, page_cache
+from dossier.events import Event, ImportEvent
 from dossier.models import AccessLog, Document, Employment, document_file_name, documents_storage
 from dossier.uploads import sha256_of, sniff
 
@@ -109,12 +109,10 @@ def document_mark_opened(*, document: Document, by) -> None:
         )
         if updated:
             document.first_opened_at = now
+            page_cache.changed(document.employee_id)  # the "new" mark goes (an UPDATE sends no signal)
 
 
 # ----------------------------------------------------------------------------------------------- access log
-_UNKNOWN = object()
-
-
 def _role_of(user) -> str:
     if not user.is_staff:
         return AccessLog.Role.EMPLOYEE
@@ -134,25 +132,23 @@ def access_log_record(
     action: str,
     ip: str | None,
     document: Document | None = None,
-    actor_employment=_UNKNOWN,
+    actor_employer: str | None = None,
 ) -> AccessLog:
     """One append-only row per view or download, by anyone (NEN 7513): who, whose data, what, when, from where.
 
     This row is the record of the access; no audit event is written beside it (the audit log keeps the refused
-    attempts, `access_refused_record`, and the security events). `actor_employment` (with its employer) may be
-    passed when the caller already has it, to save the query.
+    attempts, `access_refused_record`, and the security events). `actor_employer` (the name of the actor's
+    employer, "" for none) may be passed when the caller already has it, to save the query.
     """
-    employment = (
-        Employment.objects.select_related("employer").filter(user=actor).first()
-        if actor_employment is _UNKNOWN
-        else actor_employment
-    )
+    if actor_employer is None:
+        employment = Employment.objects.select_related("employer").filter(user=actor).first()
+        actor_employer = employment.employer.name if employment is not None else ""
     logger.info(
         "access actor=%s subject=%s action=%s document=%s ip=%s",
         actor.pk, subject.pk, action, document.pk if document is not None else "-", ip,
     )  # fmt: skip
     return AccessLog.objects.create(
-        **_actor_columns(actor, employment),
+        **_actor_columns(actor, actor_employer),
         subject=subject,
         document=document,
         document_title=document.title[:200] if document is not None else "",
@@ -161,12 +157,12 @@ def access_log_record(
     )
 
 
-def _actor_columns(actor, employment) -> dict:
+def _actor_columns(actor, employer_name: str) -> dict:
     return {
         "actor": actor,
         "actor_name": (actor.get_full_name() or actor.email)[:300],
         "actor_role": _role_of(actor),
-        "actor_employer": employment.employer.name if employment is not None else "",
+        "actor_employer": employer_name,
     }
 
 
@@ -180,7 +176,7 @@ def access_log_record_listed(*, actor, ip: str | None, subjects=(), documents=()
     if not rows:
         return
     employment = Employment.objects.select_related("employer").filter(user=actor).first()
-    columns = _actor_columns(actor, employment)
+    columns = _actor_columns(actor, employment.employer.name if employment is not None else "")
     AccessLog.objects.bulk_create(
         AccessLog(
             **columns,
@@ -197,3 +193,33 @@ def access_log_record_listed(*, actor, ip: str | None, subjects=(), documents=()
 def access_refused_record(*, actor, ip: str | None, document_id) -> None:
     """A request for a document outside the requester's scope (NEN 7513: an attempted access counts)."""
     audit.record(Event.DOCUMENT_DENIED, actor=actor, ip=ip, detail=f"document {document_id}")
+
+
+# ----------------------------------------------------------------------------------------------- issue 11: import
+@transaction.atomic
+def employee_create_imported(
+    *, user, employer, personnel_number: str, job_title: str, actor, ip: str | None, invite: bool = True
+):
+    """One employee of HR's bulk import: the account as the admin's add form makes it (no password, never staff,
+    audited), the employment at the import's employer, and the invitation queued in the caller's transaction, so
+    it is sent after commit and a rolled-back import sends nothing. The import's preview passes `invite=False`."""
+    account_services.user_create_by_staff(user=user, actor=actor, ip=ip)
+    Employment.objects.create(user=user, employer=employer, personnel_number=personnel_number, job_title=job_title)
+    if invite:
+        account_services.invitation_send(user=user, actor=actor, ip=ip, detail="employee import")
+    return user
+
+
+def employee_import_record(
+    *, actor, ip: str | None, employer, count: int, refused: bool = False, hidden_addresses: bool = False
+) -> None:
+    """The import as one audit event (each account also has its own "account created" and "invitation" events);
+    a refused employer, or a file naming addresses of accounts outside the importer's scope, as its own event."""
+    if hidden_addresses:
+        audit.record(ImportEvent.IMPORT_HIDDEN_ADDRESSES, actor=actor, ip=ip,
+                     detail=f"{count} addresses of accounts outside the importer's scope")  # fmt: skip
+    elif refused:
+        audit.record(ImportEvent.IMPORT_REFUSED, actor=actor, ip=ip, detail=f"employer id {employer}")
+    else:
+        audit.record(ImportEvent.EMPLOYEES_IMPORTED, actor=actor, ip=ip,
+                     detail=f"{count} employees for employer {employer.pk} ({employer.name})")  # fmt: skip

@@ -8,23 +8,29 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header, urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from django_otp.decorators import otp_required
 
+from accounts.context_processors import contact_details
 from core.throttling import client_ip
-from dossier import appointments, responses, selectors, services
+from dossier import appointments, exports, page_cache, responses, selectors, services
 from dossier.calendar import appointment_ics
-from dossier.downloads import document_response, response_file_response
+from dossier.downloads import document_response, export_response, response_file_response
 from dossier.forms import AccessLogFilterForm, AppointmentAnswerForm, ResponseForm
-from dossier.models import AccessLog, Appointment, Document, Response
+from dossier.models import AccessLog, Appointment, Document, DossierExport, Response
 from dossier.uploads import FILE_TYPES
+from twofactor.mixins import ReauthRequiredView
 
 PAGE_SIZE = 25
 _ZERO = uuid.UUID(int=0)
@@ -37,42 +43,75 @@ class DossierView(View):
 
 class DossierHomeView(DossierView, TemplateView):
     """ "Mijn eigen dossier": open actions and upcoming appointments first, then the documents (newest first,
-    filterable by category), then personal data and trajects; paginated."""
+    filterable by category), then personal data and trajects; paginated. The body is rendered once per change of
+    what it shows (dossier/page_cache.py); the access-log row is written on every view."""
 
     template_name = "dossier/home.html"
+    body_template = "dossier/_home_body.html"
 
     def get_context_data(self, **kwargs):
         user = self.request.user
-        employment = selectors.employment_of(user=user)
         category = self.request.GET.get("category", "")
         category = category if category in Document.Category.values else ""
-        page = Paginator(selectors.dossier_documents(user=user, category=category), PAGE_SIZE).get_page(
-            self.request.GET.get("page")
+        number = self.request.GET.get("page", "")
+        number = max(1, int(number)) if number.isdigit() and len(number) <= 6 else 1
+        kept = page_cache.body(
+            user_id=user.pk,
+            variant=f"{get_language()}:{category}:{number}",
+            build=lambda: self.build_body(category=category, number=number),
         )
         services.access_log_record(
             actor=user,
             subject=user,
             action=AccessLog.Action.VIEW_DOSSIER,
             ip=client_ip(self.request),
-            actor_employment=employment,
+            actor_employer=kept["employer"],
         )
-        # One reverse() for the whole page instead of two per document.
-        pattern = reverse("dossier:document", kwargs={"pk": _ZERO})
-        for document in page.object_list:
-            document.url = pattern.replace(str(_ZERO), str(document.pk))
+        return super().get_context_data(body=mark_safe(kept["html"]), **kwargs)  # noqa: S308 - our template's output
+
+    def build_body(self, *, category: str, number: int) -> tuple[dict, float | None]:
+        """The body's HTML and the employer's name (for the access log), and until when it holds: the start of the
+        first upcoming appointment, which then leaves the list."""
+        user = self.request.user
+        employment = selectors.employment_of(user=user)
+        page = selectors.dossier_page(user=user, category=category, number=number, per_page=PAGE_SIZE)
         trajects = selectors.trajects_of(user=user)
-        return super().get_context_data(
-            employment=employment,
-            trajects=trajects,
-            page_obj=page,
-            categories=Document.Category.choices,
-            category=category,
-            page_query=urlencode({"category": category}) if category else "",
-            open_actions=selectors.open_actions(user=user),
-            appointments=selectors.upcoming_appointments(user=user),
-            contacts=selectors.contacts_of(user=user, trajects=trajects),
-            **kwargs,
-        )
+        upcoming = selectors.upcoming_appointments(user=user)
+        context = {
+            "employment": employment,
+            "trajects": trajects,
+            "page_obj": page,
+            "rows": document_rows(page.object_list),
+            "categories": Document.Category.choices,
+            "category": category,
+            "page_query": urlencode({"category": category}) if category else "",
+            "open_actions": selectors.open_actions(user=user),
+            "appointments": upcoming,
+            "contacts": selectors.contacts_of(user=user, trajects=trajects),
+            "user": user,
+            **contact_details(),
+        }
+        html = render_to_string(self.body_template, context)  # no request: nothing in it is per request
+        valid_until = min((a.starts_at.timestamp() for a in upcoming), default=None)
+        return {"html": html, "employer": employment.employer.name if employment else ""}, valid_until
+
+
+def document_rows(documents) -> list[dict]:
+    """What the list shows of each document, made in one pass: one reverse() and one translation of each category
+    label per page instead of a lookup, a translation and two filters per row in the template."""
+    pattern = reverse("dossier:document", kwargs={"pk": _ZERO})
+    labels = {value: str(label) for value, label in Document.Category.choices}
+    return [
+        {
+            "url": pattern.replace(str(_ZERO), str(d.pk)),
+            "title": d.title,
+            "unread": d.first_opened_at is None,
+            "category": labels.get(d.category, d.category),
+            "date": timezone.localtime(d.uploaded_at).strftime("%d-%m-%Y"),
+            "size": filesizeformat(d.size),
+        }
+        for d in documents
+    ]
 
 
 def _own_document_or_404(request, pk):
@@ -257,3 +296,55 @@ class AccessLogView(DossierView, TemplateView):
             page_query=urlencode(query),
             **kwargs,
         )
+
+
+# ----------------------------------------------------------------------------------------------- issue 13
+class ExportView(ReauthRequiredView):
+    """ "Download mijn dossier": the employee only (staff have no dossier: 404), after the password and a code
+    again (Mijn Instellingen' re-authentication, valid TWOFACTOR_REAUTH_SECONDS), for asking and downloading alike."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and request.user.is_staff:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+
+class DossierExportView(ExportView, TemplateView):
+    """The export page: what the ZIP holds, the newest export's state, and "prepare my download" (POST)."""
+
+    template_name = "dossier/export.html"
+
+    def get_context_data(self, **kwargs):
+        export = selectors.export_latest(user=self.request.user)
+        return super().get_context_data(
+            export=export,
+            downloadable=export is not None and exports.export_downloadable(export),
+            running=export is not None and export.is_running,
+            hours=exports.EXPORT_HOURS,
+            **kwargs,
+        )
+
+    def post(self, request):
+        export, created = exports.export_request(user=request.user, ip=client_ip(request))
+        export.refresh_from_db()  # without a worker (`make run`) it was built right after the commit: no message
+        if export.status != DossierExport.Status.READY:
+            messages.success(request, _("We are preparing your download. You will get an email when it is ready.")
+                             if created else _("Your download is already being prepared. You will get an email "
+                                               "when ready."))  # fmt: skip
+        return redirect("dossier:export")
+
+
+class DossierExportDownloadView(ExportView):
+    """The ZIP, for its employee only, until it expires; every download is logged."""
+
+    def get(self, request, pk):
+        try:
+            export = exports.export_of(user=request.user, pk=pk)
+        except DossierExport.DoesNotExist as exc:
+            exports.export_refused_record(user=request.user, ip=client_ip(request), pk=pk)
+            raise Http404 from exc
+        if not exports.export_downloadable(export):
+            messages.error(request, _("This download is no longer available. You can prepare a new one."))
+            return redirect("dossier:export")
+        exports.export_download_record(export=export, user=request.user, ip=client_ip(request))
+        return export_response(export)

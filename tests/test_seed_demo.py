@@ -52,3 +52,22 @@ def test_seed_demo_gives_each_employee_a_plan_to_answer_and_an_upcoming_appointm
     traject = Traject.objects.get(employee=jan)
     assert traject.case_manager.email == "casemanager@arbodienst.nl"
     assert traject.company_doctor.email == "bedrijfsarts@arbodienst.nl"
+
+
+def test_seed_demo_writes_an_import_example_that_hr_can_import(settings, capsys, tmp_path):
+    """Issue 11: the example file HR imports on `make run` passes the import's own checks."""
+    settings.DEBUG = True
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo")
+    example = tmp_path / "demo" / "medewerkers-import.csv"
+    assert "medewerkers-import.csv" in capsys.readouterr().out
+
+    from dossier.imports import EmployeeCSV, EmployeeImportResource
+    from dossier.models import Employer
+
+    hr = User.objects.get(email="hr@bakkerij-demo.nl")
+    employer = Employer.objects.get(name="Bakkerij De Demo B.V.")
+    dataset = EmployeeCSV().create_dataset(example.read_bytes())
+    result = EmployeeImportResource(actor=hr, employer=employer, ip="127.0.0.1").import_data(dataset, dry_run=True)
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert result.totals["new"] == 3

@@ -7,6 +7,7 @@ Staff change a user's second factor only through the logged and mailed "reset tw
 from django.contrib import admin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from core.admin import ReadOnlyAdminMixin
 from twofactor.models import SMSDevice
@@ -26,6 +27,9 @@ class ReadOnlyDeviceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 admin.site.register(TOTPDevice, ReadOnlyDeviceAdmin)
 admin.site.register(StaticDevice, ReadOnlyDeviceAdmin)
+
+
+admin.site.register(WebAuthnCredential, ReadOnlyDeviceAdmin)  # passkeys: name and dates, never the key
 
 
 @admin.register(SMSDevice)

@@ -17,8 +17,16 @@ from django_otp import login as otp_login
 
 from accounts.services import user_sessions_end
 from core.redirects import safe_next
-from twofactor import otp, services
+from twofactor import otp, passkeys, selectors, services
 from twofactor.gateways import SMSDeliveryError
+
+# The page that sets up each method of "Kies uw methode".
+METHOD_SETUP_URLS = {"sms": "twofactor:setup-sms", "app": "twofactor:setup-app", "passkey": "twofactor:setup-passkey"}
+
+
+def allowed_methods(user) -> list[str]:
+    """The methods this user may choose (staff under STAFF_REQUIRE_STRONG_FACTOR: no SMS)."""
+    return [m for m in METHOD_SETUP_URLS if passkeys.method_allowed(user, m)]
 
 
 # ----------------------------------------------------------------------------------------------- next
@@ -40,6 +48,17 @@ def finish_verification(request, device) -> str:
     request.session.cycle_key()
     request.session.pop(otp.PASSWORD_AT, None)
     return next_pop(request)
+
+
+def keep_verified_after_removal(request, removed_id: str) -> None:
+    """The passkey that verified this session was removed: the session stays verified, now under a remaining
+    method (django-otp would otherwise find no device and end the session halfway through Mijn Instellingen)."""
+    current = getattr(request.user, "otp_device", None)
+    if current is None or current.persistent_id != removed_id:
+        return
+    remaining = selectors.passkeys_for(request.user).first() or selectors.primary_device_for(request.user)
+    if remaining is not None:
+        otp_login(request, remaining)
 
 
 def finish_enrolment(request, device, codes: list[str]) -> None:

@@ -5,9 +5,13 @@ from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
-from accounts.validators import PASSWORD_MAX_LENGTH
+from accounts.forms import current_password_field
 
-METHOD_CHOICES = [("sms", _("SMS")), ("app", _("Authenticator app"))]
+METHOD_CHOICES = [
+    ("sms", _("SMS")),
+    ("app", _("Authenticator app")),
+    ("passkey", _("Passkey (fingerprint, face or security key)")),
+]
 
 
 RECOVERY_HINT = _(
@@ -35,8 +39,30 @@ class MethodForm(forms.Form):
         label=_("Two-factor authentication method"),
         choices=METHOD_CHOICES,
         widget=forms.RadioSelect,
-        error_messages={"required": _("Choose SMS or an authenticator app.")},
+        error_messages={"required": _("Choose SMS, an authenticator app or a passkey.")},
     )
+
+    def __init__(self, *args, allowed=None, **kwargs):
+        """`allowed`: the methods this user may choose (twofactor.passkeys.method_allowed); others are not offered."""
+        super().__init__(*args, **kwargs)
+        if allowed is not None:
+            self.fields["method"].choices = [c for c in METHOD_CHOICES if c[0] in allowed]
+
+
+class PasskeyNameForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name of this passkey"),
+        max_length=64,
+        help_text=_("So you can tell your passkeys apart later, for example: iPhone of Jan."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"required": _("Enter a name for the passkey.")},
+    )
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError(_("Enter a name for the passkey."), code="required")
+        return name
 
 
 class PhoneForm(forms.Form):
@@ -63,13 +89,7 @@ class VerifyForm(forms.Form):
 class ReauthForm(forms.Form):
     """Password again plus a current code or a recovery code (checked by the view through the services)."""
 
-    password = forms.CharField(
-        label=_("Your password"),
-        strip=False,
-        max_length=PASSWORD_MAX_LENGTH,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        error_messages={"required": _("Enter your password.")},
-    )
+    password = current_password_field()
     token = _token_field(
         _("Code from your app or SMS, or a recovery code"), digits_only=False, help_text=RECOVERY_HINT
     )

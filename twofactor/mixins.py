@@ -37,8 +37,8 @@ class DeviceView(TwoFactorView):
         if request.user.is_authenticated:
             if otp.is_verified(request):
                 return redirect(flows.next_pop(request))
-            self.device = selectors.primary_device_for(request.user)
-            if self.device is None:
+            self.device = selectors.primary_device_for(request.user)  # None for a user with passkeys only
+            if self.device is None and not selectors.has_passkey(request.user):
                 return redirect("twofactor:setup")
         return super().dispatch(request, *args, **kwargs)
 

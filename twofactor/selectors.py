@@ -2,6 +2,7 @@
 
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from twofactor.models import SMSDevice
 
@@ -25,7 +26,26 @@ def has_confirmed_device(user) -> bool:
     return (
         TOTPDevice.objects.filter(user=user, confirmed=True).exists()
         or SMSDevice.objects.filter(user=user, confirmed=True).exists()
+        or has_passkey(user)
     )
+
+
+# ----------------------------------------------------------------------------------------------- passkeys
+def passkeys_for(user):
+    """The user's confirmed passkeys, oldest first (Mijn Instellingen lists them)."""
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).order_by("created_at", "pk")
+
+
+def has_passkey(user) -> bool:
+    return passkeys_for(user).exists()
+
+
+def passkey_of(user, pk) -> WebAuthnCredential | None:
+    """One passkey of this user; another user's id answers None (never someone else's passkey)."""
+    try:
+        return passkeys_for(user).filter(pk=int(pk)).first()
+    except (TypeError, ValueError):
+        return None
 
 
 def recovery_codes_left(user) -> int:
@@ -41,4 +61,6 @@ def method_of(device) -> str | None:
         return "app"
     if isinstance(device, SMSDevice):
         return "sms"
+    if isinstance(device, WebAuthnCredential):
+        return "passkey"
     return None

@@ -17,13 +17,14 @@ from django.utils.translation import gettext, gettext_lazy, override
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.events import Event as AccountEvent
 from accounts.services import user_sessions_end
 from core import audit, throttling
 from core.links import site_url
 from core.mailer import mail_enqueue
-from twofactor import selectors
+from twofactor import passkeys, selectors
 from twofactor.conf import app_settings
 from twofactor.events import Event
 from twofactor.gateways import get_gateway
@@ -32,7 +33,11 @@ from twofactor.models import SMSDevice
 logger = logging.getLogger(__name__)
 
 RECOVERY_CODE_COUNT = 10
-METHOD_LABELS = {"sms": gettext_lazy("SMS"), "app": gettext_lazy("Authenticator app")}
+METHOD_LABELS = {
+    "sms": gettext_lazy("SMS"),
+    "app": gettext_lazy("Authenticator app"),
+    "passkey": gettext_lazy("Passkey"),
+}
 
 
 class SMSNotAllowed(Exception):
@@ -284,8 +289,8 @@ def device_verify(*, user, token: str, ip: str | None = None, primary=None) -> V
         )
     else:
         device = selectors.recovery_device_for(user)
-    if device is None:
-        return VerifyResult(device=None)
+    if device is None or not passkeys.method_allowed(user, selectors.method_of(device) or ""):
+        return VerifyResult(device=None)  # staff under STAFF_REQUIRE_STRONG_FACTOR: SMS codes no longer count
     device = type(device).objects.select_for_update().get(pk=device.pk)
     allowed, info = device.verify_is_allowed()
     if not allowed:
@@ -308,6 +313,7 @@ def twofactor_reset_by_staff(*, user, actor, ip: str | None = None) -> None:
     """
     TOTPDevice.objects.filter(user=user).delete()
     SMSDevice.objects.filter(user=user).delete()
+    WebAuthnCredential.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
     LogEntry.objects.log_actions(
         user_id=actor.pk,
@@ -321,7 +327,84 @@ def twofactor_reset_by_staff(*, user, actor, ip: str | None = None) -> None:
     _notify(user=user, template="twofactor/email/reset_by_staff", method=None, send_now=True)
 
 
-def _notify(*, user, template: str, method: str | None, send_now: bool = False) -> None:
+# ----------------------------------------------------------------------------------------------- passkeys
+class PasskeyRefused(Exception):
+    """A passkey change that the rules refuse; `message` is translated and says why."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def passkey_name_clean(name: str) -> str:
+    return " ".join(str(name or "").split())[: passkeys.NAME_MAX_LENGTH]
+
+
+@transaction.atomic
+def passkey_enrolled(*, user, device: WebAuthnCredential, name: str = "", ip: str | None = None) -> list[str] | None:
+    """A passkey was registered (the library checked the ceremony): name it, audit it, mail the user.
+
+    A first method also gets the ten recovery codes (returned); a passkey added beside a method keeps the codes the
+    user already has (None; "New recovery codes" makes new ones), and unlike a reset never removes the other method.
+    """
+    _lock_user(user)
+    had_method = (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or SMSDevice.objects.filter(user=user, confirmed=True).exists()
+        or WebAuthnCredential.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).exists()
+    )
+    device.name = passkey_name_clean(name) or gettext("Passkey")
+    device.save(update_fields=["name"])
+    audit.record(Event.PASSKEY_ENROLLED, user=user, ip=ip, detail=f"passkey {device.pk}: {device.name}")
+    _notify(user=user, template="twofactor/email/passkey_added", method="passkey", extra={"name": device.name})
+    return None if had_method else recovery_codes_replace(user=user)
+
+
+def passkey_used(*, user, device: WebAuthnCredential, ip: str | None = None) -> None:
+    audit.record(Event.PASSKEY_USED, user=user, ip=ip, detail=f"passkey {device.pk}: {device.name}")
+
+
+def passkey_failed(*, user, ip: str | None = None, reason: str = "") -> None:
+    audit.record(Event.PASSKEY_FAILURE, user=user, ip=ip, detail=reason)
+
+
+@transaction.atomic
+def passkey_rename(*, user, device: WebAuthnCredential, name: str, ip: str | None = None) -> None:
+    """A new name for one of the user's own passkeys; mailed, so a stolen session cannot relabel quietly."""
+    name = passkey_name_clean(name)
+    if not name:
+        raise PasskeyRefused(gettext("Enter a name for the passkey."))
+    old, device.name = device.name, name
+    device.save(update_fields=["name"])
+    audit.record(Event.PASSKEY_RENAMED, user=user, ip=ip, detail=f"passkey {device.pk}: {old} -> {name}")
+    _notify(user=user, template="twofactor/email/passkey_renamed", method="passkey", extra={"name": name})
+
+
+@transaction.atomic
+def passkey_remove(*, user, device: WebAuthnCredential, ip: str | None = None) -> None:
+    """Remove one passkey (the caller has a fresh re-authentication), unless it is the last way in.
+
+    Prevents locking oneself out, and a stolen session quietly removing what the owner logs in with: the owner is
+    mailed at once.
+    """
+    _lock_user(user)
+    left_after = WebAuthnCredential.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).count()
+    other = (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or SMSDevice.objects.filter(user=user, confirmed=True).exists()
+    )
+    if not passkeys.may_remove_passkey(passkeys_left_after=left_after, has_other_method=other):
+        raise PasskeyRefused(
+            gettext("This is your only way to log in. Add another passkey or method first, then remove this one.")
+        )
+    name = device.name
+    device.delete()
+    audit.record(Event.PASSKEY_REMOVED, user=user, ip=ip, detail=f"passkey: {name}")
+    _notify(user=user, template="twofactor/email/passkey_removed", method="passkey", extra={"name": name},
+            send_now=True)  # fmt: skip
+
+
+def _notify(*, user, template: str, method: str | None, send_now: bool = False, extra: dict | None = None) -> None:
     mail_enqueue(
         to=user.email,
         template=template,
@@ -329,6 +412,7 @@ def _notify(*, user, template: str, method: str | None, send_now: bool = False) 
             "user": user,
             "method_label": METHOD_LABELS.get(method, ""),
             "link": site_url(reverse("twofactor:settings")),
+            **(extra or {}),
         },
         language=user.language,
         send_now=send_now,

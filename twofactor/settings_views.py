@@ -16,7 +16,7 @@ from django.views.generic import FormView, TemplateView
 
 from core.redirects import safe_next
 from core.throttling import client_ip
-from twofactor import flows, mobile, otp, selectors, services
+from twofactor import flows, mobile, otp, passkeys, selectors, services
 from twofactor.forms import MethodForm, MobileCodeForm, MobileNumberForm, ReauthForm
 from twofactor.gateways import SMSDeliveryError
 from twofactor.mixins import ReauthRequiredView, VerifiedView
@@ -30,10 +30,12 @@ class SettingsView(VerifiedView, TemplateView):
     def get_context_data(self, **kwargs):
         device = selectors.primary_device_for(self.request.user)
         return super().get_context_data(
+            passkey_list=selectors.passkeys_for(self.request.user),
             method=selectors.method_of(device),
             masked=otp.mask_number(getattr(device, "number", "")),
             codes_left=selectors.recovery_codes_left(self.request.user),
             resetting=otp.reset_in_progress(self.request),
+            can_export=not self.request.user.is_staff,  # issue 13: "Download mijn dossier" (dossier:export)
             mobile=otp.mask_number(self.request.user.mobile) if self.request.user.mobile else "",  # issue 13
             **kwargs,
         )
@@ -53,7 +55,8 @@ class ReauthView(VerifiedView, FormView):
         # Forward only (issue 17): the SMS goes out as the page opens, so password and code are asked once, on one
         # screen, and no button between them empties the password. A code still valid is not sent again.
         device = selectors.primary_device_for(request.user)
-        if selectors.method_of(device) == "sms" and not otp.sms_code_pending(device):
+        if (selectors.method_of(device) == "sms" and passkeys.method_allowed(request.user, "sms")
+                and not otp.sms_code_pending(device)):  # fmt: skip
             self.sms_failed = flows.send_sms_code(request, device, quiet_refusal=True,
                                                   tell_failure=False) == flows.SMSOutcome.FAILED  # fmt: skip
         return super().get(request, *args, **kwargs)
@@ -63,6 +66,7 @@ class ReauthView(VerifiedView, FormView):
         kwargs["method"] = selectors.method_of(device)
         kwargs["masked"] = otp.mask_number(getattr(device, "number", ""))
         kwargs.setdefault("sms_failed", getattr(self, "sms_failed", False))
+        kwargs["has_passkey"] = selectors.has_passkey(self.request.user)
         return super().get_context_data(**kwargs)
 
     def post(self, request, *args, **kwargs):
@@ -107,6 +111,11 @@ class ResetView(ReauthRequiredView, FormView):
     template_name = "twofactor/reset.html"
     form_class = MethodForm
 
+    def get_form_kwargs(self):
+        # A passkey is added beside the method ("Passkey toevoegen" on Mijn Instellingen), never swapped in by a reset.
+        allowed = [m for m in flows.allowed_methods(self.request.user) if m != passkeys.METHOD]
+        return {**super().get_form_kwargs(), "allowed": allowed}
+
     def get_context_data(self, **kwargs):
         kwargs["codes_left"] = selectors.recovery_codes_left(self.request.user)
         return super().get_context_data(**kwargs)
@@ -116,7 +125,7 @@ class ResetView(ReauthRequiredView, FormView):
         form = self.get_form()
         if not form.is_valid():  # no choice made here: the method page asks
             return redirect("twofactor:setup")
-        return redirect("twofactor:setup-sms" if form.cleaned_data["method"] == "sms" else "twofactor:setup-app")
+        return redirect(flows.METHOD_SETUP_URLS[form.cleaned_data["method"]])
 
 
 class NewRecoveryCodesView(ReauthRequiredView, TemplateView):

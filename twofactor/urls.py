@@ -1,6 +1,6 @@
 from django.urls import path
 
-from twofactor import settings_views, views
+from twofactor import passkey_views, settings_views, views
 
 app_name = "twofactor"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("twofactor/setup/sms/", views.SetupSMSView.as_view(), name="setup-sms"),
     path("twofactor/setup/sms/send/", views.SetupSMSSendView.as_view(), name="setup-sms-send"),
     path("twofactor/setup/app/", views.SetupAppView.as_view(), name="setup-app"),
+    path("twofactor/setup/passkey/", passkey_views.PasskeySetupView.as_view(), name="setup-passkey"),
+    path("twofactor/setup/passkey/done/", passkey_views.PasskeyEnrolledView.as_view(), name="passkey-enrolled"),
     path("twofactor/recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery-codes"),
     path(
         "twofactor/recovery-codes/download/",
@@ -23,6 +25,10 @@ urlpatterns = [
     path("account/settings/reauth/send-sms/", settings_views.ReauthSendSMSView.as_view(), name="reauth-send-sms"),
     path("account/settings/reset/", settings_views.ResetView.as_view(), name="reset"),
     path("account/settings/reset/cancel/", settings_views.CancelResetView.as_view(), name="reset-cancel"),
+    path("account/settings/passkeys/<int:pk>/rename/", passkey_views.PasskeyRenameView.as_view(),
+         name="passkey-rename"),  # fmt: skip
+    path("account/settings/passkeys/<int:pk>/remove/", passkey_views.PasskeyRemoveView.as_view(),
+         name="passkey-remove"),  # fmt: skip
     path("account/settings/recovery-codes/", settings_views.NewRecoveryCodesView.as_view(),
          name="new-recovery-codes"),  # fmt: skip
     # issue 13: own mobile number

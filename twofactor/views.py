@@ -13,7 +13,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
 from core.throttling import client_ip
-from twofactor import flows, otp, selectors, services
+from twofactor import flows, otp, passkeys, selectors, services
 from twofactor.forms import MethodForm, PhoneForm, TokenForm, VerifyForm
 from twofactor.gateways import SMSDeliveryError
 from twofactor.mixins import DeviceView, EnrolView, TwoFactorView
@@ -35,8 +35,11 @@ class SetupView(EnrolView, FormView):
     template_name = "twofactor/setup.html"
     form_class = MethodForm
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "allowed": flows.allowed_methods(self.request.user)}
+
     def form_valid(self, form):
-        return redirect("twofactor:setup-sms" if form.cleaned_data["method"] == "sms" else "twofactor:setup-app")
+        return redirect(flows.METHOD_SETUP_URLS[form.cleaned_data["method"]])
 
 
 @method_decorator(sensitive_post_parameters("token"), name="dispatch")
@@ -44,6 +47,12 @@ class SetupSMSView(EnrolView, TemplateView):
     """ "Valideer uw methode" for SMS: 1. number, 2. "Stuur SMS code" (SetupSMSSendView), 3. the code, "Valideer"."""
 
     template_name = "twofactor/setup_sms.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not passkeys.method_allowed(request.user, "sms"):
+            messages.error(request, _("For staff accounts, choose a passkey or an authenticator app."))
+            return redirect("twofactor:setup")
+        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         pending = selectors.pending_sms_device_for(self.request.user)
@@ -161,15 +170,20 @@ class VerifyView(DeviceView, FormView):
     form_class = VerifyForm
 
     def get(self, request, *args, **kwargs):
-        if selectors.method_of(self.device) == "sms" and not self.device.token:
+        if self.sms_usable() and not self.device.token:
             self.sms_failed = flows.send_sms_code(request, self.device, quiet_refusal=True,
                                                   tell_failure=False) == flows.SMSOutcome.FAILED  # fmt: skip
         return super().get(request, *args, **kwargs)
+
+    def sms_usable(self) -> bool:
+        return selectors.method_of(self.device) == "sms" and passkeys.method_allowed(self.request.user, "sms")
 
     def get_context_data(self, **kwargs):
         kwargs["method"] = selectors.method_of(self.device)
         kwargs["masked"] = otp.mask_number(getattr(self.device, "number", ""))
         kwargs.setdefault("sms_failed", getattr(self, "sms_failed", False))
+        kwargs["has_passkey"] = selectors.has_passkey(self.request.user)
+        kwargs["sms_refused"] = kwargs["method"] == "sms" and not self.sms_usable()
         return super().get_context_data(**kwargs)
 
     def form_valid(self, form):
@@ -191,7 +205,7 @@ class VerifyResendView(DeviceView, TemplateView):
     template_name = "twofactor/verify.html"
 
     def post(self, request):
-        sms = selectors.method_of(self.device) == "sms"
+        sms = selectors.method_of(self.device) == "sms" and passkeys.method_allowed(request.user, "sms")
         if sms and flows.send_sms_code(request, self.device, tell_failure=False) == flows.SMSOutcome.FAILED:
             context = {"form": VerifyForm(), "method": "sms", "sms_failed": True,
                        "masked": otp.mask_number(self.device.number)}  # fmt: skip

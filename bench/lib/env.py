@@ -30,7 +30,9 @@ def production_env(**overrides: str) -> dict[str, str]:
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-not-secret-" + "x" * 40,
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "SITE_URL": "http://127.0.0.1",
+        # https: with DEBUG off the passkeys' relying party must be a secure origin (portal/startup.py); the bench
+        # reaches the server as http://127.0.0.1:PORT, which SITE_URL does not need to match
+        "SITE_URL": "https://localhost",
         "DEFAULT_FROM_EMAIL": "Verzuimportaal <noreply@bench.test>",
         "RECAPTCHA_PUBLIC_KEY": "bench-dummy",
         "RECAPTCHA_PRIVATE_KEY": "bench-dummy",

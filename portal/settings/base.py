@@ -34,7 +34,7 @@ if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off. See .env.example.")
 # The absolute base of every link in an email; never derived from the request's Host header.
 SITE_URL = (
-    env_str("SITE_URL") or ("http://127.0.0.1:8000" if DEBUG else env_str("SITE_URL", required=True))
+    env_str("SITE_URL") or ("http://localhost:8000" if DEBUG else env_str("SITE_URL", required=True))
 ).rstrip("/")
 PORTAL_NAME = env_str("PORTAL_NAME", "Verzuimportaal")
 # Help a person can always reach (footer of every page, the robot check, the accessibility statement): the human
@@ -62,9 +62,11 @@ THIRD_PARTY_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",  # passkeys (issue 14): its views are wrapped in twofactor/passkey_views.py
     "phonenumber_field",
     "django_recaptcha",
     "csp",
+    "import_export",  # issue 11: HR's bulk import of employees in the Web Portaal (dossier/imports.py)
 ]
 LOCAL_APPS = [
     "core",
@@ -356,11 +358,38 @@ OTP_TOTP_ISSUER = TWOFACTOR_TOTP_ISSUER
 # django-otp's own admin screens never show keys or codes.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
+# --- passkeys (issue 14, twofactor/passkeys.py) -------------------------------------------------------------------
+# The relying party is SITE_URL's host and the only origin SITE_URL's own, read per request; PASSKEY_RP_ID (a parent
+# domain) and PASSKEY_ORIGINS override them. With DEBUG off a mismatch stops start-up (portal/startup.py).
+# `make run` serves http://localhost:8000: an IP address can never be a WebAuthn RP id.
+TWOFACTOR_PASSKEY_RP_ID = env_str("PASSKEY_RP_ID", "")
+TWOFACTOR_PASSKEY_ORIGINS = env_list("PASSKEY_ORIGINS")
+# Staff (Web Portaal) may then log in with a passkey or the app only, not SMS (the weakest factor).
+TWOFACTOR_STAFF_REQUIRE_STRONG_FACTOR = env_bool("STAFF_REQUIRE_STRONG_FACTOR", False)
+OTP_WEBAUTHN_RP_ID_CALLABLE = "twofactor.passkeys.rp_id_for_request"
+OTP_WEBAUTHN_RP_NAME = PORTAL_NAME
+OTP_WEBAUTHN_HELPER_CLASS = "twofactor.passkeys.PortalWebAuthnHelper"
+OTP_WEBAUTHN_ALLOWED_ORIGINS = TWOFACTOR_PASSKEY_ORIGINS or [SITE_URL]  # the library's own check; ours: passkeys.py
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is the second step, after the password
+# --- end of passkeys ----------------------------------------------------------------------------------------------
+
 # Dossier documents: upload size limit, and how downloads are served in production.
 DOSSIER_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024
 # "": Django streams the file; "nginx": X-Accel-Redirect to DOSSIER_ACCEL_PREFIX; "sendfile": X-Sendfile.
 DOSSIER_SENDFILE = env_str("DOCUMENT_SENDFILE", "")
 DOSSIER_ACCEL_PREFIX = env_str("DOCUMENT_ACCEL_PREFIX", "/protected-documents/")
+# The employee's page body is rendered once per change and kept in the cache (dossier/page_cache.py); only with a
+# cache every worker shares (Redis), never with the per-process memory cache of `make run`.
+DOSSIER_PAGE_CACHE = env_bool("DOSSIER_PAGE_CACHE", bool(REDIS_URL))
+
+# HR's bulk import of employees (issue 11, django-import-export; dossier/imports.py). The uploaded file waits for the
+# "Confirm" step in the cache (Redis in production, so any app server can finish it), never on one server's disk.
+# The portal exports nothing through django-import-export; should it ever, cells that start with "=" are not formulas.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
+IMPORT_EXPORT_SKIP_ADMIN_CONFIRM = False
+DOSSIER_IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 2000)
 
 # After staff change an employee's email or mobile, nobody may reset that employee's second factor for this long
 # (dossier/account_rules.py): the mail to the old address must reach the employee before a takeover could.

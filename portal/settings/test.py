@@ -33,6 +33,10 @@ else:
     # tests/conftest.py empties it around each test.
     SESSION_REDIS_URL = f"{_base}/{15 - int(_worker) % 7}"
 
+# The page cache is on in every test (one process, so the memory cache is shared): a write that forgets to renew a
+# page shows up as a stale page in the tests that read it after the write.
+DOSSIER_PAGE_CACHE = True
+
 # Serve static files from the source folders (no collectstatic in tests).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True

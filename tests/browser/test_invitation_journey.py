@@ -54,3 +54,64 @@ def test_journey_invitation_mail_activation_second_factor_first_document(portal,
         j.page.get_by_role("link", name="Uitnodiging spreekuur", exact=True).click()
     assert response.value.status == 200
     assert response.value.url.endswith(f"/dossier/documents/{document.pk}/")
+
+
+IMPORT_T = {
+    "nl": {"import": "Importeren", "submit": "Toon het voorbeeld", "confirm": "Import bevestigen",
+           "activate": "Activeer uw account"},
+    "en": {"import": "Import", "submit": "Show the preview", "confirm": "Confirm import",
+           "activate": "Activate your account"},
+}  # fmt: skip
+
+
+def test_journey_hr_imports_a_csv_and_the_new_employee_is_invited(portal, journey, employee, lang, tmp_path):
+    """Issue 11's "done when", first half: HR imports a small CSV in the Web Portaal (preview, confirm); the new
+    employee's invitation mail opens the activation page. Axe on every step."""
+    from django.contrib.auth.models import Group, Permission
+
+    from accounts.models import User
+    from dossier.models import Employment
+    from dossier.roles import HR, ensure_roles
+    from tests.browser.conftest import totp_device_for
+    from tests.browser.test_journeys import T as LOGIN_T
+    from tests.browser.test_journeys import _login, _pick_language
+    from tests.factories import UserFactory
+
+    ensure_roles(Group, Permission, strict=True)
+    hr = UserFactory(email="hr@bakkerij.nl", first_name="Hanna", is_staff=True, language=lang)
+    hr.groups.add(Group.objects.get(name=HR))
+    Employment.objects.create(user=hr, employer=employee.employment.employer)
+    totp_device_for(hr)
+    upload = tmp_path / "medewerkers.csv"
+    upload.write_text("email;voornaam;achternaam;geboortedatum;mobiel;personeelsnummer;functie\n"
+                      "sanne@example.nl;Sanne;Smit;12-04-1992;0612340001;B-1;Bakker\n", encoding="utf-8")  # fmt: skip
+
+    j = journey("11-import", lang)
+    j.page.goto(portal.url + "/admin/")
+    _pick_language(j.page, lang)
+    _login(j, hr.email)
+    j.page.locator("#id_token").fill(pyotp.TOTP("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").now())
+    j.page.get_by_role("button", name=LOGIN_T[lang]["validate"]).click()
+    j.page.goto(portal.url + "/admin/accounts/user/")
+    j.check("user-list")  # with the "Import" button of django-import-export's change list
+    j.page.get_by_role("link", name=IMPORT_T[lang]["import"], exact=True).click()
+    j.check("import-form")
+    j.page.locator("#id_import_file").set_input_files(str(upload))
+    j.page.locator("#id_format").select_option(label="csv")
+    j.page.get_by_role("button", name=IMPORT_T[lang]["submit"]).click()
+    expect(j.page.locator("table.import-preview")).to_contain_text("sanne@example.nl")
+    j.check("import-preview")
+    assert not User.objects.filter(email="sanne@example.nl").exists()
+    j.page.get_by_role("button", name=IMPORT_T[lang]["confirm"]).click()
+    expect(j.page.locator(".messagelist")).to_be_visible()
+    j.check("imported")
+    sanne = User.objects.get(email="sanne@example.nl")
+    assert sanne.employment.employer == employee.employment.employer and not sanne.has_usable_password()
+
+    message = portal.mails()[-1]
+    assert message["To"] == "sanne@example.nl"
+    link = portal.last_link()
+    assert "/accounts/activate/" in link
+    invited = journey("11-import-invited", "nl")  # the new employee's language: the default, Dutch
+    invited.page.goto(link)
+    expect(invited.page.get_by_role("heading", level=1)).to_have_text(IMPORT_T["nl"]["activate"])

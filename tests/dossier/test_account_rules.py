@@ -256,3 +256,23 @@ def test_odd_static_paths_answer_404_under_make_run(tmp_path):
     finally:
         server.terminate()
         server.wait(10)
+
+
+# ----------------------------------------------------------------------------------------------- rule 7: the import
+def test_import_rule_each_role_and_employer(world):
+    """HR imports for its own employer only; provider staff for any; employees, inactive staff, HR without an
+    employment and a garbage id never."""
+    x, y = world.x.pk, world.y.pk
+    assert account_rules.may_import(world.hr_x) and account_rules.may_import_for(world.hr_x, x)
+    assert not account_rules.may_import_for(world.hr_x, y)
+    assert list(account_rules.import_employers(world.hr_x)) == [world.x]
+    for staff in (world.case_manager, world.medical):
+        assert account_rules.may_import_for(staff, x) and account_rules.may_import_for(staff, y)
+    assert not account_rules.may_import(world.a) and not account_rules.may_import_for(world.a, x)
+    lone_hr = UserFactory(email="hr-zonder-werkgever@x.nl", is_staff=True)
+    lone_hr.groups.add(*world.hr_x.groups.all())
+    assert account_rules.may_import(lone_hr) and not account_rules.import_employers(lone_hr).exists()
+    world.hr_x.is_active = False
+    assert not account_rules.may_import(world.hr_x) and not account_rules.may_import_for(world.hr_x, x)
+    for garbage in (None, "", "x", "1 OR 1=1", [x]):
+        assert not account_rules.may_import_for(world.case_manager, garbage)

@@ -6,10 +6,12 @@ compared field by field before and after, so "nothing changed" is read, not assu
 """
 
 import base64
+import uuid
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -44,10 +46,21 @@ def actors(world, superuser):
 
 @pytest.fixture
 def docs(world):
-    return {
+    from django.core.files.base import ContentFile
+
+    from dossier.responses import response_create
+    from tests.factories import pdf_bytes
+
+    docs = {
         "other_employer": document_for(world.c, title="Plan Cor"),
         "medical": document_for(world.a, title="Medisch advies Anna", medical=True),
     }
+    for key, author in (("other_employer", world.c), ("medical", world.a)):  # each with an attached file
+        docs[f"{key}_response"], _ = response_create(
+            document=docs[key], author=author, agreement="agree", own_view="Akkoord.", submission=uuid.uuid4(),
+            upload=ContentFile(pdf_bytes("bijlage"), name="bijlage.pdf"),
+        )
+    return docs
 
 
 def snapshot() -> dict:
@@ -111,11 +124,23 @@ def _paths(world, docs):
         "doc_medical_change": (f"/admin/dossier/document/{docs['medical'].pk}/change/",
                                {"title": "Gewijzigd", "category": "overig", "is_medical": ""}),  # fmt: skip
         "doc_medical_download": (f"/admin/dossier/document/{docs['medical'].pk}/download/", {}),
+        # issue 12: the file an employee attached to a response follows its document's rules
+        "response_file_other": (f"/admin/dossier/document/{docs['other_employer'].pk}/responses/"
+                                f"{docs['other_employer_response'].pk}/file/", {}),  # fmt: skip
+        "response_file_medical": (f"/admin/dossier/document/{docs['medical'].pk}/responses/"
+                                  f"{docs['medical_response'].pk}/file/", {}),  # fmt: skip
         "access_log": ("/admin/dossier/accesslog/", {}),
         "audit_events": ("/admin/core/auditevent/", {}),
         "appointments": ("/admin/dossier/appointment/", {}),  # issue 12: provider staff only
         "group_add": ("/admin/auth/group/add/", {"name": "Alles", "permissions": [perm]}),
         "group_change": (f"/admin/auth/group/{cm_group}/change/", {"name": "Casemanager", "permissions": [perm]}),
+        # issue 11: HR's bulk import, for employer Y (HR of X may not); provider staff get a preview, nothing saved
+        "import_employer_y": ("/admin/accounts/user/import/", {
+            "employer": world.y.pk, "format": "0", "resource": "0", "import_file": SimpleUploadedFile(
+                "m.csv", f"email;voornaam;achternaam;geboortedatum\n{NEW_EMAIL};Nina;Nieuw;17-02-1988\n".encode())}),
+        "import_confirm_forged": ("/admin/accounts/user/process_import/", {
+            "import_file_name": "0" * 32, "original_file_name": "m.csv", "format": "0", "resource": "0",
+            "employer": world.x.pk}),
     }
 
 
@@ -143,6 +168,10 @@ MATRIX = {
                            "medical": (200, 302, "medical_unflagged"), "superuser": (200, 302, "medical_unflagged")},
     "doc_medical_download": {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (404, 404, None),
                              "medical": (200, 200, None), "superuser": (200, 200, None)},
+    "response_file_other": {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (200, 200, None),
+                            "medical": (200, 200, None), "superuser": (200, 200, None)},
+    "response_file_medical": {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (404, 404, None),
+                              "medical": (200, 200, None), "superuser": (200, 200, None)},
     "access_log":        {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (200, 200, None),
                           "medical": (200, 200, None), "superuser": (200, 200, None)},
     "audit_events":      {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (200, 200, None),
@@ -153,6 +182,12 @@ MATRIX = {
                           "medical": (403, 403, None), "superuser": (200, 302, "group_added")},
     "group_change":      {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (403, 403, None),
                           "medical": (403, 403, None), "superuser": (200, 302, "group_changed")},
+    # the import page: HR's POST for another employer is refused (the form says so), provider staff see a preview
+    "import_employer_y": {"employee": (E, E, None), "hr": (200, 200, None), "case_manager": (200, 200, None),
+                          "medical": (200, 200, None), "superuser": (200, 200, None)},
+    # a confirmation of a file this session never previewed imports nothing (GET: the view is POST-only)
+    "import_confirm_forged": {"employee": (E, E, None), "hr": (405, 200, None), "case_manager": (405, 200, None),
+                              "medical": (405, 200, None), "superuser": (405, 200, None)},
 }  # fmt: skip
 
 

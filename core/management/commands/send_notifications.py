@@ -1,10 +1,12 @@
-"""Send the mails waiting in the outbox; with --loop, keep doing so (the production mail worker)."""
+"""Send the mails waiting in the outbox and run the registered worker jobs (core.worker: the dossier exports);
+with --loop, keep doing so (the production worker)."""
 
 import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from core import worker
 from core.mailer import mail_send_pending
 
 
@@ -25,10 +27,11 @@ class Command(BaseCommand):
         total = 0
         while True:
             sent = mail_send_pending(limit=batch)
+            jobs = worker.run_jobs()
             if heartbeat:
                 Path(heartbeat).touch()
             total += sent
-            if sent == batch:
+            if sent == batch or jobs:
                 continue
             if not loop:
                 break

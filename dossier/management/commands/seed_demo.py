@@ -1,5 +1,7 @@
 """Demo data for `make run`: employers, HR per employer, provider staff, employees with documents. DEBUG only."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -19,3 +21,7 @@ class Command(BaseCommand):
         for email, role, birth in lines:
             self.stdout.write(f"  {email:<30} {role:<24} born {birth}")
         self.stdout.write("Staff log in to the Web Portaal at /admin/ (also with a second factor).")
+        example = Path(settings.VAR_DIR) / "demo" / "medewerkers-import.csv"
+        example.parent.mkdir(parents=True, exist_ok=True)
+        example.write_text(demo.import_example_csv(), encoding="utf-8")
+        self.stdout.write(f"HR's bulk import: log in as hr@bakkerij-demo.nl, Gebruikers > Importeren, file {example}.")
