@@ -5,6 +5,7 @@ missing browser is a failure. Screenshots of every step, at phone and desktop si
 """
 
 import base64
+import contextlib
 import email
 import os
 import re
@@ -78,13 +79,58 @@ BROWSER_TEST_TIMEOUT = int(os.environ.get("BROWSER_TEST_TIMEOUT", "120"))
 def pytest_collection_modifyitems(config, items):
     browser_items = [item for item in items if "tests/browser" in str(item.fspath)]
     for item in browser_items:
-        item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT, method="signal"))
+        item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT + 60, method="signal"))
         item.add_marker(pytest.mark.flaky(reruns=1))
     if os.path.exists(CHROMIUM) or os.environ.get("CI"):
         return
     skip = pytest.mark.skip(reason=MISSING)
     for item in browser_items:
         item.add_marker(skip)
+
+
+def _own_renderers() -> list[int]:
+    """The Chromium page processes started below this test process (not another xdist worker's)."""
+    me, found = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if b"--type=renderer" not in f.read():
+                    continue
+            pid = int(entry)
+            while pid > 1:
+                with open(f"/proc/{pid}/stat") as f:
+                    pid = int(f.read().rsplit(")", 1)[1].split()[1])  # the parent
+                if pid == me:
+                    found.append(int(entry))
+                    break
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _stuck_page_watchdog(request):
+    """A page that hangs past BROWSER_TEST_TIMEOUT is crashed (its renderer killed): Playwright's waiting call then
+    fails at once ("Target crashed"), the test fails and gets its one more try with a fresh page. pytest-timeout's
+    signal alone could not end such a wait: asyncio swallows an exception raised inside one of its callbacks."""
+    if "tests/browser" not in str(request.node.fspath):
+        yield
+        return
+    import signal
+    import threading
+
+    def crash_pages():
+        for pid in _own_renderers():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+    timer = threading.Timer(BROWSER_TEST_TIMEOUT, crash_pages)
+    timer.daemon = True
+    timer.start()
+    yield
+    timer.cancel()
 
 
 @pytest.fixture(scope="session")
