@@ -98,6 +98,17 @@ class AppointmentAnswerForm(forms.Form):
 
 
 # ----------------------------------------------------------------------------------------------- issue 13
+def _period_end(label, invalid) -> forms.DateField:
+    """One end of the access log's period: a date picker, or typed as day-month-year or ISO."""
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=["%Y-%m-%d", "%d-%m-%Y"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": invalid},
+    )
+
+
 class AccessLogFilterForm(forms.Form):
     """The filters of "Wie heeft mijn dossier ingezien" (a GET form): a period and who looked. Only parses."""
 
@@ -110,20 +121,8 @@ class AccessLogFilterForm(forms.Form):
         "who": _("Choose whose views to show."),
     }
 
-    date_from = forms.DateField(
-        label=_("From"),
-        required=False,
-        input_formats=["%Y-%m-%d", "%d-%m-%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": error_messages["invalid_date"]},
-    )
-    date_to = forms.DateField(
-        label=_("To"),
-        required=False,
-        input_formats=["%Y-%m-%d", "%d-%m-%Y"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": error_messages["invalid_date"]},
-    )
+    date_from = _period_end(_("From"), error_messages["invalid_date"])
+    date_to = _period_end(_("To"), error_messages["invalid_date"])
     who = forms.ChoiceField(
         label=_("Who"),
         required=False,
