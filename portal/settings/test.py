@@ -13,6 +13,13 @@ os.environ.setdefault("SITE_URL", "https://portal.example.test")
 
 from portal.settings.base import *  # noqa: E402,F403
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A test database in a file (WAL), not Django's shared in-memory one: with that, the live server of the browser
+    # tests hands every request thread the test's own connection, so two requests at once (a page and its PDF
+    # frame) interleave their transactions on one connection, and an upload's mail can be sent by another
+    # request's commit, after the upload's response. With a file each thread has its own connection, as in use.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(os.environ["VAR_DIR"], "test.sqlite3")}  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MAIL_DELIVERY = "worker"  # tests run the outbox worker themselves (deliver_mail)
