@@ -19,6 +19,7 @@ from accounts.middleware import LAST_SEEN, STARTED, USER_AGENT
 from accounts.models import User, UserManager
 from accounts.tokens import activation_tokens, password_reset_tokens
 from core import audit, throttling
+from core.durability import log_transaction
 from core.links import site_url
 from core.mailer import mail_enqueue
 
@@ -38,7 +39,9 @@ def user_login(*, request, user: User, chosen_language: str | None) -> None:
     A language the visitor picked with the flags before logging in becomes the user's preference; otherwise the
     stored preference applies from now on.
     """
-    with transaction.atomic():  # last_login, the audit row and the language: one commit (one disk flush)
+    # last_login, the login event and the language picked on the login page: one commit that does not wait for the
+    # disk (core/durability.py; the session is not in it)
+    with log_transaction():
         auth_login(request, user, backend="accounts.backends.EmailBackend")
         now = time.time()
         request.session[SESSION_PASSWORD_AT] = now

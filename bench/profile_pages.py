@@ -33,6 +33,9 @@ except ImportError:  # pragma: no cover
     Profiler = None
 
 
+SHOW_ALL = False
+
+
 def profiled(label: str, fn, n: int, top: int) -> float:
     if Profiler is not None:
         p = Profiler(interval=0.0005)
@@ -42,7 +45,7 @@ def profiled(label: str, fn, n: int, top: int) -> float:
             fn(i)
         dt = time.perf_counter() - t0
         p.stop()
-        text = p.output_text(unicode=False, color=False, show_all=False)
+        text = p.output_text(unicode=False, color=False, show_all=SHOW_ALL)
         lines = [ln for ln in text.splitlines() if ln.strip()][:top]
     else:
         p = cProfile.Profile()
@@ -65,7 +68,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--top", type=int, default=60)
+    ap.add_argument("--all", action="store_true", help="pyinstrument: show the frames of libraries too")
     args = ap.parse_args()
+    global SHOW_ALL
+    SHOW_ALL = args.all
     print(
         f"profile_pages  {time.strftime('%Y-%m-%d %H:%M:%S %Z')}  {machine()}  "
         f"profiler={'pyinstrument' if Profiler else 'cProfile'}"

@@ -9,6 +9,7 @@ import logging
 
 from django.db import models
 
+from core.durability import log_transaction
 from core.models import AuditEvent
 
 logger = logging.getLogger("portal.audit")
@@ -44,14 +45,15 @@ def record(
 ) -> AuditEvent:
     if kind not in _KINDS:
         raise ValueError(f"audit event kind {kind!r} is not registered")
-    event = AuditEvent.objects.create(
-        kind=kind,
-        user=user if getattr(user, "pk", None) else None,
-        actor=actor if getattr(actor, "pk", None) else None,
-        email=clean(email),
-        ip=ip or None,
-        detail=clean(detail, 255),
-    )
+    with log_transaction():  # on its own: a commit that does not wait for the disk (core/durability.py)
+        event = AuditEvent.objects.create(
+            kind=kind,
+            user=user if getattr(user, "pk", None) else None,
+            actor=actor if getattr(actor, "pk", None) else None,
+            email=clean(email),
+            ip=ip or None,
+            detail=clean(detail, 255),
+        )
     logger.info(
         "audit event=%s user=%s actor=%s email=%r ip=%s detail=%r",
         kind,

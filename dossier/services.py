@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 
 from accounts import services as account_services
 from core import audit
+from core.durability import log_transaction
 from core.links import site_url
 from core.mailer import mail_enqueue
 from dossier import access, page_cache
@@ -147,14 +148,15 @@ def access_log_record(
         "access actor=%s subject=%s action=%s document=%s ip=%s",
         actor.pk, subject.pk, action, document.pk if document is not None else "-", ip,
     )  # fmt: skip
-    return AccessLog.objects.create(
-        **_actor_columns(actor, actor_employer),
-        subject=subject,
-        document=document,
-        document_title=document.title[:200] if document is not None else "",
-        action=action,
-        ip=ip or None,
-    )
+    with log_transaction():  # on its own: a commit that does not wait for the disk (core/durability.py)
+        return AccessLog.objects.create(
+            **_actor_columns(actor, actor_employer),
+            subject=subject,
+            document=document,
+            document_title=document.title[:200] if document is not None else "",
+            action=action,
+            ip=ip or None,
+        )
 
 
 def _actor_columns(actor, employer_name: str) -> dict:
@@ -177,17 +179,18 @@ def access_log_record_listed(*, actor, ip: str | None, subjects=(), documents=()
         return
     employment = Employment.objects.select_related("employer").filter(user=actor).first()
     columns = _actor_columns(actor, employment.employer.name if employment is not None else "")
-    AccessLog.objects.bulk_create(
-        AccessLog(
-            **columns,
-            subject=subject,
-            document=document,
-            document_title=document.title[:200] if document is not None else "",
-            action=AccessLog.Action.VIEW_LIST,
-            ip=ip or None,
+    with log_transaction():
+        AccessLog.objects.bulk_create(
+            AccessLog(
+                **columns,
+                subject=subject,
+                document=document,
+                document_title=document.title[:200] if document is not None else "",
+                action=AccessLog.Action.VIEW_LIST,
+                ip=ip or None,
+            )
+            for subject, document in rows
         )
-        for subject, document in rows
-    )
 
 
 def access_refused_record(*, actor, ip: str | None, document_id) -> None:

@@ -1,0 +1,38 @@
+"""core/durability.py: only the log rows' own transactions skip the wait for the disk, and only on PostgreSQL."""
+
+import pytest
+from django.db import connection, transaction
+
+from core.durability import log_transaction
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's")
+
+
+def _synchronous_commit() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_log_rows_own_transaction_does_not_wait_for_the_disk_and_the_next_one_does():
+    with log_transaction():
+        assert _synchronous_commit() == "off"
+    assert _synchronous_commit() == "on"  # SET LOCAL: that transaction only
+    with transaction.atomic():
+        assert _synchronous_commit() == "on"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_callers_transaction_the_callers_commit_waits_as_always():
+    with transaction.atomic():  # e.g. an upload: its access-log row must not relax the document's commit
+        with log_transaction():
+            assert _synchronous_commit() == "on"
+        assert _synchronous_commit() == "on"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_operator_can_make_log_rows_wait_for_the_disk(settings):
+    settings.LOG_ROWS_WAIT_FOR_DISK = True
+    with log_transaction():
+        assert _synchronous_commit() == "on"
