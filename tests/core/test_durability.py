@@ -36,3 +36,31 @@ def test_the_operator_can_make_log_rows_wait_for_the_disk(settings):
     settings.LOG_ROWS_WAIT_FOR_DISK = True
     with log_transaction():
         assert _synchronous_commit() == "on"
+
+
+def _spy(table: str, seen: list):
+    """An execute wrapper that notes synchronous_commit at each INSERT into `table` (asked on the raw connection)."""
+
+    def spy(execute, sql, params, many, context):
+        if sql.startswith(f'INSERT INTO "{table}"'):
+            with context["connection"].connection.cursor() as cursor:
+                cursor.execute("SHOW synchronous_commit")
+                seen.append(cursor.fetchone()[0])
+        return execute(sql, params, many, context)
+
+    return spy
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_password_steps_bookkeeping_does_not_wait_and_a_wrong_password_is_still_recorded(client, user):
+    """The login's last_login and event (one transaction of their own), and a failure's event."""
+    from core.models import AuditEvent
+    from tests.factories import PASSWORD
+
+    seen = []
+    with connection.execute_wrapper(_spy("accounts_auditevent", seen)):
+        assert client.post("/accounts/login/", {"username": user.email, "password": "fout"}).status_code == 200
+        assert client.post("/accounts/login/", {"username": user.email, "password": PASSWORD}).status_code == 302
+    assert seen == ["off", "off"]
+    assert list(AuditEvent.objects.filter(user=user).values_list("kind", flat=True)) == ["login_success"]
+    assert AuditEvent.objects.filter(kind="login_failure", email=user.email).count() == 1

@@ -7,25 +7,15 @@ pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="synch
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_access_log_row_of_a_view_is_written_in_such_a_transaction(client_for, world, monkeypatch):
+def test_the_access_log_row_of_a_view_is_written_in_such_a_transaction(client_for, world):
     """The dossier page's row is committed with synchronous_commit off, and it is there afterwards."""
     from dossier.models import AccessLog
+    from tests.core.test_durability import _spy
 
     seen = []
-
-    def spy(execute, sql, params, many, context):
-        if sql.startswith('INSERT INTO "dossier_accesslog"'):
-            seen.append(_synchronous_commit_via(context["connection"]))
-        return execute(sql, params, many, context)
-
     client = client_for(world.a)
-    with connection.execute_wrapper(spy):
+    with connection.execute_wrapper(_spy("dossier_accesslog", seen)):
         assert client.get("/dossier/").status_code == 200
     assert seen == ["off"]
     assert AccessLog.objects.filter(subject=world.a, action=AccessLog.Action.VIEW_DOSSIER).count() == 1
 
-
-def _synchronous_commit_via(conn) -> str:
-    with conn.connection.cursor() as cursor:  # the raw psycopg cursor: not through the wrapper again
-        cursor.execute("SHOW synchronous_commit")
-        return cursor.fetchone()[0]
