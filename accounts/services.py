@@ -39,8 +39,8 @@ def user_login(*, request, user: User, chosen_language: str | None) -> None:
     A language the visitor picked with the flags before logging in becomes the user's preference; otherwise the
     stored preference applies from now on.
     """
-    # last_login, the login event and the language picked on the login page: one commit that does not wait for the
-    # disk (core/durability.py; the session is not in it)
+    # last_login, the login event and the language picked on the login page: one commit, a log transaction
+    # (core/durability.py; the session is not in it)
     with log_transaction():
         auth_login(request, user, backend="accounts.backends.EmailBackend")
         now = time.time()

@@ -9,7 +9,7 @@ import logging
 
 from django.db import models
 
-from core.durability import log_transaction
+from core.durability import log_row
 from core.models import AuditEvent
 
 logger = logging.getLogger("portal.audit")
@@ -45,7 +45,7 @@ def record(
 ) -> AuditEvent:
     if kind not in _KINDS:
         raise ValueError(f"audit event kind {kind!r} is not registered")
-    with log_transaction():  # on its own: a commit that does not wait for the disk (core/durability.py)
+    with log_row():  # on its own: a log transaction (core/durability.py)
         event = AuditEvent.objects.create(
             kind=kind,
             user=user if getattr(user, "pk", None) else None,

@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 
 from accounts import services as account_services
 from core import audit
-from core.durability import log_transaction
+from core.durability import log_row, log_transaction
 from core.links import site_url
 from core.mailer import mail_enqueue
 from dossier import access, page_cache
@@ -148,7 +148,7 @@ def access_log_record(
         "access actor=%s subject=%s action=%s document=%s ip=%s",
         actor.pk, subject.pk, action, document.pk if document is not None else "-", ip,
     )  # fmt: skip
-    with log_transaction():  # on its own: a commit that does not wait for the disk (core/durability.py)
+    with log_row():  # on its own: a log transaction (core/durability.py)
         return AccessLog.objects.create(
             **_actor_columns(actor, actor_employer),
             subject=subject,

@@ -137,9 +137,9 @@ DATABASES = {
     )
 }
 
-# The access log's and the audit's own transactions do not wait for the disk on PostgreSQL (core/durability.py: a
-# database-server crash can lose the last ~0.6 s of log rows, nothing else); 1 makes them wait like every commit.
-LOG_ROWS_WAIT_FOR_DISK = env_bool("LOG_ROWS_WAIT_FOR_DISK", False)
+# 0: the access log's and the audit's own transactions do not wait for the disk on PostgreSQL (core/durability.py: a
+# database-server crash can then lose the last ~0.6 s of log rows, nothing else). Default: they wait, like every commit.
+LOG_ROWS_WAIT_FOR_DISK = env_bool("LOG_ROWS_WAIT_FOR_DISK", True)
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite (make run, tests): wait for a lock instead of failing, take the write lock at BEGIN, WAL journal.

@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection, transaction
 
-from core.durability import log_transaction
+from core.durability import log_row, log_transaction
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="synchronous_commit is PostgreSQL's")
 
@@ -14,8 +14,28 @@ def _synchronous_commit() -> str:
         return cursor.fetchone()[0]
 
 
+@pytest.fixture(autouse=True)
+def _relaxed(settings):
+    settings.LOG_ROWS_WAIT_FOR_DISK = False  # the operator's choice (the default is to wait)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_by_default_every_commit_waits_and_a_single_row_gets_no_transaction_of_its_own(settings):
+    from portal.settings import base
+
+    assert base.LOG_ROWS_WAIT_FOR_DISK is True  # the default without the environment variable
+    settings.LOG_ROWS_WAIT_FOR_DISK = base.LOG_ROWS_WAIT_FOR_DISK
+    with log_transaction():
+        assert _synchronous_commit() == "on"
+    with log_row():
+        assert not connection.in_atomic_block  # an autocommit INSERT, as before
+        assert _synchronous_commit() == "on"
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_log_rows_own_transaction_does_not_wait_for_the_disk_and_the_next_one_does():
+    with log_row():
+        assert connection.in_atomic_block and _synchronous_commit() == "off"
     with log_transaction():
         assert _synchronous_commit() == "off"
     assert _synchronous_commit() == "on"  # SET LOCAL: that transaction only
@@ -27,6 +47,8 @@ def test_a_log_rows_own_transaction_does_not_wait_for_the_disk_and_the_next_one_
 def test_inside_a_callers_transaction_the_callers_commit_waits_as_always():
     with transaction.atomic():  # e.g. an upload: its access-log row must not relax the document's commit
         with log_transaction():
+            assert _synchronous_commit() == "on"
+        with log_row():
             assert _synchronous_commit() == "on"
         assert _synchronous_commit() == "on"
 
@@ -52,7 +74,7 @@ def _spy(table: str, seen: list):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_password_steps_bookkeeping_does_not_wait_and_a_wrong_password_is_still_recorded(client, user):
+def test_chosen_the_password_steps_bookkeeping_does_not_wait_and_a_wrong_password_is_still_recorded(client, user):
     """The login's last_login and event (one transaction of their own), and a failure's event."""
     from core.models import AuditEvent
     from tests.factories import PASSWORD
