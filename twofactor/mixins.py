@@ -4,6 +4,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -31,16 +32,23 @@ class EnrolView(TwoFactorView):
 
 
 class DeviceView(TwoFactorView):
-    """The second step for a user with a confirmed method (self.device); a verified session moves on."""
+    """The second step for a user with a confirmed method (self.device_ref; its row, self.device, is read only when
+    the page needs it: the code's check reads it itself, locked); a verified session moves on."""
+
+    device_ref = None
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             if otp.is_verified(request):
                 return redirect(flows.next_pop(request))
-            self.device = selectors.primary_device_for(request.user)  # None for a user with passkeys only
-            if self.device is None and not selectors.has_passkey(request.user):
+            self.device_ref = selectors.primary_device_ref(request.user)  # None for a user with passkeys only
+            if self.device_ref is None and not selectors.has_passkey(request.user):
                 return redirect("twofactor:setup")
         return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def device(self):
+        return self.device_ref.load() if self.device_ref is not None else None
 
 
 class VerifiedView(TwoFactorView):

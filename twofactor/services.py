@@ -273,8 +273,9 @@ def device_verify(*, user, token: str, ip: str | None = None, primary=None) -> V
     """Check a code against the user's method, else against the recovery codes (a match there is spent).
 
     Devices are locked for the check, so two parallel requests cannot both spend one code. A throttled device
-    answers with the time it may be tried again instead of a generic "invalid". `primary` may be the user's
-    app or SMS device when the caller has it already (it is read again, locked, before the check).
+    answers with the time it may be tried again instead of a generic "invalid". `primary` may be the reference to
+    the user's app or SMS device (selectors.DeviceRef) when the caller has it already; its row is read here, once,
+    locked, before the check.
     """
     token = "".join(str(token).split()).replace("-", "").lower()  # typed with spaces, a dash or capitals
     if not token.isascii():
@@ -282,16 +283,13 @@ def device_verify(*, user, token: str, ip: str | None = None, primary=None) -> V
     # Six digits go to the app or SMS device; anything else is a recovery code. A recovery code typed in therefore
     # never counts as a wrong code against the phone, and the reverse.
     if token.isdigit() and len(token) == 6:
-        device = (
-            primary
-            if primary is not None and primary.user_id == user.pk
-            else selectors.primary_device_for(user)
-        )
+        ref = primary if primary is not None and primary.user_id == user.pk else selectors.primary_device_ref(user)
+        device = ref.load(lock=True) if ref is not None else None
     else:
         device = selectors.recovery_device_for(user)
+        device = type(device).objects.select_for_update().get(pk=device.pk) if device is not None else None
     if device is None or not passkeys.method_allowed(user, selectors.method_of(device) or ""):
         return VerifyResult(device=None)  # staff under STAFF_REQUIRE_STRONG_FACTOR: SMS codes no longer count
-    device = type(device).objects.select_for_update().get(pk=device.pk)
     allowed, info = device.verify_is_allowed()
     if not allowed:
         audit.record(AccountEvent.LIMIT_REACHED, user=user, ip=ip, detail="second factor")

@@ -188,7 +188,7 @@ class VerifyView(DeviceView, FormView):
 
     def form_valid(self, form):
         result = services.device_verify(user=self.request.user, token=form.cleaned_data["token"],
-                                        primary=self.device, ip=client_ip(self.request))  # fmt: skip
+                                        primary=self.device_ref, ip=client_ip(self.request))  # fmt: skip
         if result.ok:
             return redirect(flows.finish_verification(self.request, result.device))
         if result.locked_until:
