@@ -47,9 +47,10 @@ def _preview(client, employer, upload, fmt=CSV):
     return client.post(IMPORT, {"employer": employer.pk, "format": fmt, "resource": "0", "import_file": upload})
 
 
-def _confirm(client, preview):
+def _confirm(client, preview, **changed):
+    """Post the preview's confirmation form back, with any hidden field changed as an attacker would."""
     form = preview.context["confirm_form"]
-    return client.post(CONFIRM, {name: form.initial.get(name, "") for name in form.fields})
+    return client.post(CONFIRM, {**{name: form.initial.get(name, "") for name in form.fields}, **changed})
 
 
 def _errors(response) -> list[str]:
@@ -221,9 +222,7 @@ def test_hr_of_x_cannot_confirm_a_preview_for_y(world, client_for):
     """Preview for X, then change the hidden employer to Y on the confirmation: refused as a whole."""
     client = client_for(world.hr_x)
     preview = _preview(client, world.x, _csv(*GOOD))
-    form = preview.context["confirm_form"]
-    data = {name: form.initial.get(name, "") for name in form.fields}
-    response = client.post(CONFIRM, {**data, "employer": world.y.pk})
+    response = _confirm(client, preview, employer=world.y.pk)
     assert response.status_code == 200
     assert not User.objects.filter(email="nina@example.nl").exists()
     assert not Employment.objects.filter(employer=world.y, personnel_number="P-100").exists()
@@ -281,9 +280,7 @@ def test_a_preview_for_one_employer_cannot_be_confirmed_for_another(world, clien
     """Provider staff may import for X and Y, but the file previewed for X is confirmed for X only."""
     client = client_for(world.case_manager)
     preview = _preview(client, world.x, _csv(*GOOD))
-    form = preview.context["confirm_form"]
-    data = {name: form.initial.get(name, "") for name in form.fields}
-    response = client.post(CONFIRM, {**data, "employer": world.y.pk})
+    response = _confirm(client, preview, employer=world.y.pk)
     assert response.status_code == 200
     assert not User.objects.filter(email="nina@example.nl").exists()
     assert _confirm(client, preview).status_code == 302  # the previewed employer still works
