@@ -102,7 +102,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "twofactor.middleware.OTPMiddleware",  # django-otp's, with a cheaper read of the session's device
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
     "twofactor.middleware.VerifiedSessionMiddleware",
