@@ -1,9 +1,12 @@
-"""The body of the employee's dossier page, rendered once per change and kept in the shared cache (issue 18).
+"""The employee's dossier page, rendered once per change and kept in the shared cache (issue 18).
 
-What is kept: the HTML of the page's main part (actions, appointments, documents, contacts, details) of one
-employee, for one language, category filter and page number. The key holds the employee's id and the body is built
-from their own rows only, so no body is ever shown to anyone else. The access-log row is written on every view,
-cached body or not (dossier.views).
+What is kept: the HTML of the whole page (the layout around the actions, appointments, documents, contacts and
+details) of one employee, for one language, category filter, page number and idle-dialog kind, with the values that
+belong to one request left open as *slots* (`SLOTS`: the CSRF token, the page's own address, the idle countdown and
+any one-time messages). Each view fills the slots with its own values (`fill`), so nothing of one request reaches
+another: a slot is a marker derived from SECRET_KEY, which no document title or name can contain. The key holds the
+employee's id and the page is built from their own rows only, so no page is ever shown to anyone else. The
+access-log row is written on every view, kept page or not (dossier.views).
 
 When it is renewed: every write that changes what the body shows replaces the employee's *generation token* once
 its transaction has committed (`changed()`: the receivers below call it, and so does code that writes with
@@ -32,6 +35,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
+from django.utils.crypto import salted_hmac
+from django.utils.html import conditional_escape
 
 from dossier.conf import app_settings
 from dossier.models import Appointment, Document, Employer, Employment, Response, Traject
@@ -109,6 +114,31 @@ def body(*, user_id: int, variant: str, build: Callable[[], tuple[dict, float | 
         except Exception:  # noqa: BLE001
             logger.exception("Dossier page cache: could not keep the body")
     return value
+
+
+# ------------------------------------------------------------------------------- the request's own values
+SLOTS = ("csrf_token", "current_path", "idle_expires_in", "messages_html")
+
+
+@once
+def markers() -> dict[str, str]:
+    """Each slot's marker in a kept page: the same in every process (they share the cache), and unguessable, so no
+    data on the page can contain one."""
+    return {name: "slot" + salted_hmac("dossier.page_cache.slot", name).hexdigest()[:32] for name in SLOTS}
+
+
+def fill(html: str, *, csrf_token: str, current_path: str, idle_expires_in: int, messages_html: str) -> str:
+    """The kept page with this request's values in its slots, escaped as the template would have (messages_html
+    is HTML the messages template rendered)."""
+    values = {
+        "csrf_token": conditional_escape(csrf_token),
+        "current_path": conditional_escape(current_path),
+        "idle_expires_in": str(int(idle_expires_in)),
+        "messages_html": messages_html,
+    }
+    for name, marker in markers().items():
+        html = html.replace(marker, values[name])
+    return html
 
 
 # ------------------------------------------------------------------------------------ what changes a body

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
@@ -22,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from django_otp.decorators import otp_required
 
+from accounts import idle
 from accounts.context_processors import contact_details
 from core.throttling import client_ip
 from dossier import appointments, exports, page_cache, responses, selectors, services
@@ -41,33 +43,49 @@ class DossierView(View):
     """Base: a verified session, never cached."""
 
 
-class DossierHomeView(DossierView, TemplateView):
+class DossierHomeView(DossierView):
     """ "Mijn eigen dossier": open actions and upcoming appointments first, then the documents (newest first,
-    filterable by category), then personal data and trajects; paginated. The body is rendered once per change of
-    what it shows (dossier/page_cache.py); the access-log row is written on every view."""
+    filterable by category), then personal data and trajects; paginated. The page is rendered once per change of
+    what it shows, with this request's own values as slots (dossier/page_cache.py); the access-log row is written
+    on every view."""
 
     template_name = "dossier/home.html"
     body_template = "dossier/_home_body.html"
 
-    def get_context_data(self, **kwargs):
-        user = self.request.user
-        category = self.request.GET.get("category", "")
+    def get(self, request, *args, **kwargs):
+        user = request.user
+        category = request.GET.get("category", "")
         category = category if category in Document.Category.values else ""
-        number = self.request.GET.get("page", "")
+        number = request.GET.get("page", "")
         number = max(1, int(number)) if number.isdigit() and len(number) <= 6 else 1
+        seconds, extendable = idle.expires_in(request.session)
         kept = page_cache.body(
             user_id=user.pk,
-            variant=f"{get_language()}:{category}:{number}",
-            build=lambda: self.build_body(category=category, number=number),
+            variant=f"{get_language()}:{category}:{number}:{int(extendable)}",
+            build=lambda: self.build_page(category=category, number=number),
         )
         services.access_log_record(
             actor=user,
             subject=user,
             action=AccessLog.Action.VIEW_DOSSIER,
-            ip=client_ip(self.request),
+            ip=client_ip(request),
             actor_employer=kept["employer"],
         )
-        return super().get_context_data(body=mark_safe(kept["html"]), **kwargs)  # noqa: S308 - our template's output
+        stored = messages.get_messages(request)
+        html = page_cache.fill(
+            kept["html"],
+            csrf_token=get_token(request),
+            current_path=request.get_full_path(),
+            idle_expires_in=seconds,
+            messages_html=render_to_string("_messages.html", {"messages": stored}) if len(stored) else "",
+        )
+        return HttpResponse(html)
+
+    def build_page(self, *, category: str, number: int) -> tuple[dict, float | None]:
+        """The whole page with its slots open (the layout rendered with each slot's marker as its value)."""
+        body, valid_until = self.build_body(category=category, number=number)
+        context = {"body": mark_safe(body["html"]), **page_cache.markers()}  # noqa: S308 - our template's output
+        return {**body, "html": render_to_string(self.template_name, context, request=self.request)}, valid_until
 
     def build_body(self, *, category: str, number: int) -> tuple[dict, float | None]:
         """The body's HTML and the employer's name (for the access log), and until when it holds: the start of the

@@ -183,3 +183,102 @@ def test_off_without_a_shared_cache(world, client_for, settings):
     document_for(world.a, title="Plan A")
     assert "Plan A" in page(client)
     assert cache.get(page_cache._token_key(world.a.pk)) is None
+
+
+# ------------------------------------------------------------------ the request's own values (slots, issue 18)
+def _csrf_values(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+
+
+def _reference(response) -> str:
+    """The page as Django renders it for this very request, without any slot: the layout with the request's real
+    values (context processors), the body built afresh and the messages as the layout's own include renders them."""
+    from django.contrib.messages import get_messages
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+
+    from dossier.views import DossierHomeView
+
+    request = response.wsgi_request
+    view = DossierHomeView()
+    view.setup(request)
+    body, _ = view.build_body(category="", number=1)
+    messages_html = render_to_string("_messages.html", {"messages": get_messages(request)})
+    context = {"body": mark_safe(body["html"]), "messages_html": mark_safe(messages_html)}
+    return render_to_string("dossier/home.html", context, request=request)
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_a_kept_page_with_its_slots_filled_is_the_page_django_renders(world, client_for, language):
+    document_for(world.a, title="Plan <van> \"aanpak\" & zo")
+    client = client_for(world.a)
+    client.cookies["django_language"] = language
+    page(client)  # builds and keeps the page
+    response = client.get("/dossier/?x=%3Cscript%3E&y=%22q%22")  # served from the kept page
+    kept = response.content.decode()
+    tokens = _csrf_values(kept)
+    assert len(tokens) >= 3 and len(set(tokens)) == 1  # one token, in every form of the page
+    expected = _reference(response)
+    assert _csrf_values(expected)
+    for token in _csrf_values(expected):
+        expected = expected.replace(token, tokens[0])
+    assert kept == expected
+    assert not any(marker in kept for marker in page_cache.markers().values())
+
+
+def test_the_kept_pages_csrf_token_is_this_sessions_and_its_forms_work(world, client_for):
+    client = client_for(world.a)
+    client.handler.enforce_csrf_checks = True  # from here on, as a browser: the token must be right
+    assert client.post("/i18n/setlang/", {"language": "en", "next": "/dossier/"}).status_code == 403
+    assert client.get("/dossier/").status_code == 200
+    token = _csrf_values(client.get("/dossier/").content.decode())[0]
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/dossier/", "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    assert "My own dossier" in client.get("/dossier/").content.decode()
+
+
+def test_the_address_slot_is_this_requests_escaped(world, client_for):
+    client = client_for(world.a)
+    page(client)
+    html = client.get('/dossier/?page=1&q="><script>alert(1)</script>').content.decode()
+    assert "<script>alert(1)" not in html
+    assert 'name="next" value="/dossier/?page=1&amp;q=%22%3E%3Cscript%3Ealert(1)%3C/script%3E"' in html
+
+
+def test_the_countdown_slot_counts_from_this_sessions_clock(world, client_for):
+    import re
+
+    from django.conf import settings
+
+    client = client_for(world.a)
+    first = re.search(r'data-idle-expires-in="(\d+)"', page(client)).group(1)
+    assert abs(int(first) - settings.SESSION_IDLE_TIMEOUT) <= 2
+    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=30), tick=False):
+        later = re.search(r'data-idle-expires-in="(\d+)"', page(client)).group(1)  # within WRITE_INTERVAL
+    assert int(later) == int(first) - 30 or abs(int(later) - (int(first) - 30)) <= 1
+
+
+def test_a_message_is_shown_once_on_the_kept_page_and_then_gone(world, client_for):
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.cookie import CookieStorage
+
+    client = client_for(world.a)
+    page(client)  # kept
+    storage = CookieStorage(client.get("/dossier/").wsgi_request)
+    storage.add(constants.SUCCESS, "Uw antwoord is <opgeslagen>.")
+    response = __import__("django.http", fromlist=["HttpResponse"]).HttpResponse()
+    storage.update(response)
+    client.cookies["messages"] = response.cookies["messages"].value
+    html = page(client)
+    assert html.count("Uw antwoord is &lt;opgeslagen&gt;.") == 1 and 'class="message message-success"' in html
+    assert "Uw antwoord is" not in page(client)
+
+
+def test_each_slot_has_its_own_marker_that_no_data_can_guess():
+    """The markers are an HMAC under SECRET_KEY: distinct, long, and letters and digits only (escaping leaves them
+    as they are, so the template's escaping of the real value is what the page gets)."""
+    markers = page_cache.markers()
+    assert len(set(markers.values())) == len(page_cache.SLOTS)
+    assert all(len(m) > 30 and m.isalnum() for m in markers.values())
