@@ -14,10 +14,11 @@ around those reads (Django's session hash, django-otp's device owner and confirm
 
 from __future__ import annotations
 
+import datetime
 import threading
 from typing import NamedTuple
 
-from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.exceptions import EmptyResultSet, ImproperlyConfigured, ValidationError
 from django.db import connections, router
 
 # A marker value (inside every integer range): the compiled SQL's parameter that equals it is the one a call fills in.
@@ -99,3 +100,129 @@ def loader(model) -> PkLoader:
     if found is None:
         found = _loaders.setdefault(model, PkLoader(model))
     return found
+
+
+# ------------------------------------------------------------------------------------ a QuerySet, compiled once
+class _Sentinels:
+    """Two distinct marker values per parameter type: compiling with each and comparing the SQL's parameters shows
+    which parameter carries which value."""
+
+    @staticmethod
+    def pair(name: str, value) -> tuple:
+        if isinstance(value, bool):
+            raise ImproperlyConfigured(f"PreparedQuery: {name} is a bool, which changes the SQL; pass it as the key")
+        if isinstance(value, int):
+            return _SENTINEL - 1, _SENTINEL - 2
+        if isinstance(value, str):
+            return f"prepared-a-{name}", f"prepared-b-{name}"
+        if isinstance(value, datetime.datetime):
+            base = datetime.datetime(2999, 1, 2, 3, 4, 5, 678901, tzinfo=datetime.UTC)
+            return base, base + datetime.timedelta(seconds=1)
+        raise ImproperlyConfigured(f"PreparedQuery: no marker for {name}={type(value).__name__}")
+
+
+class _CompiledQuery(NamedTuple):
+    sql: str
+    params: tuple
+    slots: dict  # parameter position -> name
+    compiler: object
+
+
+_EMPTY = object()
+
+
+class PreparedQuery:
+    """`fetch(shape, **values)`: `list(build(**values))`, the same model objects (select_related, annotations and
+    deferred fields included), with the SQL compiled once per process, database and *shape*.
+
+    `build(**values)` makes the QuerySet from the values (ints, strings, aware datetimes). Everything else that
+    changes the SQL's text rather than its parameters (which filters apply, a slice's numbers, the user's kind for
+    an access rule) must be in `shape`, and `build` must take it as its first argument. The first call per shape
+    compiles the QuerySet twice, with two marker values for each parameter, and finds the position of each value
+    among the SQL's parameters; it refuses (ImproperlyConfigured) a QuerySet whose SQL text changes with a value,
+    or where a value cannot be found, rather than guess. A real value is adapted for the database as Django adapts
+    that type (`adapters`: name -> f(connection, value), e.g. datetimes on SQLite) and checked the same way.
+    """
+
+    MAX_SHAPES = 64  # beyond this (e.g. far page numbers), the QuerySet runs as usual
+
+    def __init__(self, model, build, **adapters):
+        self.model = model
+        self.build = build
+        self.adapters = adapters
+        self._compiled: dict = {}
+        self._lock = threading.Lock()
+
+    def _adapt(self, connection, name: str, value):
+        adapter = self.adapters.get(name)
+        return adapter(connection, value) if adapter is not None else value
+
+    def _compile(self, alias: str, shape, values: dict):
+        connection = connections[alias]
+        pairs = {name: _Sentinels.pair(name, value) for name, value in values.items()}
+        compiled = []
+        for side in (0, 1):
+            queryset = self.build(shape, **{name: pair[side] for name, pair in pairs.items()})
+            compiler = queryset.query.get_compiler(using=alias)
+            try:
+                sql, params = compiler.as_sql()
+            except EmptyResultSet:  # .none(): nothing to ask the database, for any value
+                return _EMPTY
+            compiled.append((sql, list(params), compiler))
+        (sql_a, params_a, compiler), (sql_b, params_b, _) = compiled
+        if sql_a != sql_b or len(params_a) != len(params_b):
+            raise ImproperlyConfigured("PreparedQuery: the SQL's text changes with a value; put it in the shape")
+        slots = {}
+        for position, (a, b) in enumerate(zip(params_a, params_b, strict=True)):
+            if a == b:
+                continue
+            names = [n for n, pair in pairs.items() if self._adapt(connection, n, pair[0]) == a]
+            names = [n for n in names if self._adapt(connection, n, pairs[n][1]) == b]
+            if len(names) != 1:
+                raise ImproperlyConfigured(f"PreparedQuery: cannot tell which value parameter {position} holds")
+            slots[position] = names[0]
+        if set(slots.values()) != set(values):
+            raise ImproperlyConfigured("PreparedQuery: a value is not a parameter of the SQL (put it in the shape)")
+        return _CompiledQuery(sql_a, tuple(params_a), slots, compiler)
+
+    def fetch(self, shape, **values) -> list:
+        alias = router.db_for_read(self.model)
+        key = (alias, shape)
+        compiled = self._compiled.get(key)
+        if compiled is None:
+            if len(self._compiled) >= self.MAX_SHAPES:
+                return list(self.build(shape, **values).using(alias))
+            with self._lock:
+                compiled = self._compiled.get(key)
+                if compiled is None:
+                    compiled = self._compiled[key] = self._compile(alias, shape, values)
+        if compiled is _EMPTY:
+            return []
+        connection = connections[alias]
+        params = list(compiled.params)
+        for position, name in compiled.slots.items():
+            params[position] = self._adapt(connection, name, values[name])
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            rows = cursor.fetchall()
+        return list(_objects(compiled.compiler, alias, rows))
+
+
+def _objects(compiler, alias: str, rows):
+    """Model objects from rows, as Django's ModelIterable makes them from the same compiler's SQL."""
+    from django.db.models.query import get_related_populators
+
+    if compiler.has_extra_select:
+        rows = [row[: compiler.col_count] for row in rows]
+    select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
+    model = klass_info["model"]
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    init_list = [column[0].target.attname for column in select[start:end]]
+    related_populators = get_related_populators(klass_info, select, alias)
+    for row in compiler.results_iter([rows]):
+        obj = model.from_db(alias, init_list, row[start:end])
+        for populator in related_populators:
+            populator.populate(row, obj)
+        for attr, position in (annotation_col_map or {}).items():
+            setattr(obj, attr, row[position])
+        yield obj

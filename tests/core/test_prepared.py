@@ -141,3 +141,57 @@ def test_a_forged_persistent_id_verifies_nobody(verified_client, enrolled_user, 
     else:
         assert _is_sent_to_the_second_step(response)
         assert DEVICE_ID_SESSION_KEY not in verified_client.session
+
+
+# ------------------------------------------------------------------------------ PreparedQuery: what it refuses
+def _users(shape, email):
+    return get_user_model().objects.filter(email=email).order_by("pk")
+
+
+def test_a_prepared_query_gives_the_orms_objects_and_fills_each_value_in():
+    from core.prepared import PreparedQuery
+
+    a, b = UserFactory(email="a@example.nl"), UserFactory(email="b@example.nl")
+    prepared = PreparedQuery(get_user_model(), _users)
+    assert prepared.fetch(None, email="a@example.nl") == [a]
+    assert prepared.fetch(None, email="b@example.nl") == [b]
+    assert prepared.fetch(None, email="nobody@example.nl") == []
+    expected = [_fields(get_user_model().objects.get(pk=a.pk))]
+    assert [_fields(u) for u in prepared.fetch(None, email="a@example.nl")] == expected
+
+
+def test_it_refuses_to_guess_rather_than_fill_a_wrong_parameter():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from core.prepared import PreparedQuery
+
+    model = get_user_model()
+    UserFactory()
+    cases = [
+        # the SQL's text depends on the value: it belongs in the shape
+        PreparedQuery(
+            model, lambda shape, email: model.objects.filter(email=email) if "-a-" in email else model.objects.all()
+        ),
+        # the value never reaches the SQL
+        PreparedQuery(model, lambda shape, pk: model.objects.filter(pk__gt=0)),
+        # a wrong adapter: the value reaches the SQL, but not as the adapter says
+        PreparedQuery(model, lambda shape, email: model.objects.filter(email=email), email=lambda c, v: v.upper()),
+    ]
+    values = [{"email": "x@example.nl"}, {"pk": 1}, {"email": "x@example.nl"}]
+    for prepared, kwargs in zip(cases, values, strict=True):
+        with pytest.raises(ImproperlyConfigured):
+            prepared.fetch(None, **kwargs)
+    with pytest.raises(ImproperlyConfigured):  # a bool changes the SQL: it is a shape
+        PreparedQuery(model, lambda shape, flag: model.objects.filter(is_staff=flag)).fetch(None, flag=True)
+
+
+def test_nothing_to_ask_gives_nothing_and_too_many_shapes_fall_back_to_the_orm(monkeypatch):
+    from core.prepared import PreparedQuery
+
+    model = get_user_model()
+    user = UserFactory()
+    assert PreparedQuery(model, lambda shape, pk: model.objects.none().filter(pk=pk)).fetch(None, pk=user.pk) == []
+    prepared = PreparedQuery(model, lambda shape, pk: model.objects.filter(pk=pk)[shape : shape + 1])
+    monkeypatch.setattr(prepared, "MAX_SHAPES", 2)
+    assert [prepared.fetch(offset, pk=user.pk) for offset in range(4)] == [[user], [], [], []]
+    assert len(prepared._compiled) == 2
