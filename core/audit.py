@@ -11,6 +11,7 @@ from django.db import models
 
 from core.durability import log_row
 from core.models import AuditEvent
+from core.prepared import PreparedInsert
 
 logger = logging.getLogger("portal.audit")
 
@@ -40,13 +41,16 @@ def clean(value, limit: int = 254) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)[:limit]
 
 
+_EVENTS = PreparedInsert(AuditEvent)  # its INSERT compiled once (core/prepared.py)
+
+
 def record(
     kind: str, *, user=None, actor=None, email: str = "", ip: str | None = None, detail: str = ""
 ) -> AuditEvent:
     if kind not in _KINDS:
         raise ValueError(f"audit event kind {kind!r} is not registered")
     with log_row():  # on its own: a log transaction (core/durability.py)
-        event = AuditEvent.objects.create(
+        event = _EVENTS.create(
             kind=kind,
             user=user if getattr(user, "pk", None) else None,
             actor=actor if getattr(actor, "pk", None) else None,

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured, ValidationError
 from django.db import connections, router
+from django.db.models.signals import post_save, pre_save
 
 # A marker value (inside every integer range): the compiled SQL's parameter that equals it is the one a call fills in.
 _SENTINEL = 2_147_480_123
@@ -226,3 +227,73 @@ def _objects(compiler, alias: str, rows):
         for attr, position in (annotation_col_map or {}).items():
             setattr(obj, attr, row[position])
         yield obj
+
+
+# ------------------------------------------------------------------------------------- an INSERT, compiled once
+class _CompiledInsert(NamedTuple):
+    sql: str
+    fields: list
+    returning: list
+    converters: dict
+    compiler: object
+
+
+class PreparedInsert:
+    """`create(**values)`: `Model._default_manager.create(**values)` for rows that are only ever added (the access
+    log, audit events: one per page view), with the INSERT compiled once per process and database.
+
+    The row is made as `create()` makes it: the model's constructor (defaults), each field's `pre_save` for an
+    insert (`auto_now_add`) and its conversion for the database, the key from the database (RETURNING). What it
+    skips is `Model.save()` itself, so it takes the ORM's way whenever that would do more: a model with
+    pre_save/post_save receivers, or a value that is an expression."""
+
+    def __init__(self, model):
+        self.model = model
+        self._compiled: dict[str, _CompiledInsert] = {}
+        self._lock = threading.Lock()
+
+    def _compile(self, alias: str) -> _CompiledInsert:
+        from django.db.models.sql import InsertQuery
+
+        meta = self.model._meta
+        fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+        query = InsertQuery(self.model)
+        query.insert_values(fields, [self.model()])  # an example row: only the SQL's text is kept
+        compiler = query.get_compiler(using=alias)
+        compiler.returning_fields = list(meta.db_returning_fields)
+        statements = compiler.as_sql()
+        if len(statements) != 1 or len(statements[0][1]) != len(fields):
+            raise ImproperlyConfigured(f"PreparedInsert: no single plain INSERT for {meta.label}")
+        features = connections[alias].features
+        returning = compiler.returning_fields
+        if returning and not features.can_return_columns_from_insert:
+            raise ImproperlyConfigured("PreparedInsert: the database cannot return the new key from the INSERT")
+        columns = [field.get_col(meta.db_table) for field in returning]
+        return _CompiledInsert(statements[0][0], fields, returning, compiler.get_converters(columns), compiler)
+
+    def create(self, **values):
+        model = self.model
+        if pre_save.has_listeners(model) or post_save.has_listeners(model) or any(
+            hasattr(value, "resolve_expression") for value in values.values()
+        ):
+            return model._default_manager.create(**values)
+        obj = model(**values)
+        alias = router.db_for_write(model, instance=obj)
+        compiled = self._compiled.get(alias)
+        if compiled is None:
+            with self._lock:
+                compiled = self._compiled.get(alias) or self._compile(alias)
+                self._compiled[alias] = compiled
+        connection = connections[alias]
+        params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in compiled.fields]
+        with connection.cursor() as cursor:
+            cursor.execute(compiled.sql, params)
+            row = cursor.fetchone() if compiled.returning else None
+        if row is not None:
+            if compiled.converters:
+                row = next(iter(compiled.compiler.apply_converters([row], compiled.converters)))
+            for field, value in zip(compiled.returning, row, strict=True):
+                setattr(obj, field.attname, value)
+        obj._state.adding = False
+        obj._state.db = alias
+        return obj

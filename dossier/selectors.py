@@ -55,15 +55,14 @@ def dossier_documents(*, user, category: str = "") -> QuerySet:
 def dossier_page(*, user, category: str, number: int, per_page: int) -> Page:
     """One page of dossier_documents and the total, in one query (a window count beside the rows); a number past
     the end gives the last page, as Paginator.get_page does."""
-    documents = dossier_documents(user=user, category=category)
-    paginator = Paginator(documents, per_page)
     offset = (number - 1) * per_page
     if _prepared_path(user):
         rows = _PAGE_ROWS.fetch((category, offset, per_page), user_id=user.pk)
     else:
-        rows = list(_page_rows(documents, offset, per_page))
+        rows = list(_page_rows(dossier_documents(user=user, category=category), offset, per_page))
     if not rows and number > 1:
-        return paginator.get_page(number)
+        return Paginator(dossier_documents(user=user, category=category), per_page).get_page(number)
+    paginator = Paginator((), per_page)  # the rows are in hand; the paginator only counts the pages
     paginator.count = rows[0].total if rows else 0  # Paginator.count is a cached property: no COUNT query
     return Page(rows, number, paginator)
 

@@ -15,6 +15,7 @@ from core import audit
 from core.durability import log_row, log_transaction
 from core.links import site_url
 from core.mailer import mail_enqueue
+from core.prepared import PreparedInsert
 from dossier import access, page_cache
 from dossier.events import Event, ImportEvent
 from dossier.models import AccessLog, Document, Employment, document_file_name, documents_storage
@@ -126,6 +127,9 @@ def _role_of(user) -> str:
     return AccessLog.Role.EMPLOYER_HR
 
 
+_ACCESS_LOG = PreparedInsert(AccessLog)  # one row per view: its INSERT compiled once (core/prepared.py)
+
+
 def access_log_record(
     *,
     actor,
@@ -149,7 +153,7 @@ def access_log_record(
         actor.pk, subject.pk, action, document.pk if document is not None else "-", ip,
     )  # fmt: skip
     with log_row():  # on its own: a log transaction (core/durability.py)
-        return AccessLog.objects.create(
+        return _ACCESS_LOG.create(
             **_actor_columns(actor, actor_employer),
             subject=subject,
             document=document,

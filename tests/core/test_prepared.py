@@ -195,3 +195,50 @@ def test_nothing_to_ask_gives_nothing_and_too_many_shapes_fall_back_to_the_orm(m
     monkeypatch.setattr(prepared, "MAX_SHAPES", 2)
     assert [prepared.fetch(offset, pk=user.pk) for offset in range(4)] == [[user], [], [], []]
     assert len(prepared._compiled) == 2
+
+
+# ------------------------------------------------------------------------------------------- PreparedInsert
+def test_a_prepared_insert_writes_the_row_create_writes():
+    import time_machine
+    from django.utils import timezone
+
+    from core.models import AuditEvent
+    from core.prepared import PreparedInsert
+
+    user = UserFactory()
+    values = {"kind": "login_success", "user": user, "actor": None, "email": "a@b.nl", "ip": "2001:db8::1",
+              "detail": "x"}  # fmt: skip
+    with time_machine.travel(timezone.now(), tick=False):
+        expected = AuditEvent.objects.create(**values)
+        with CaptureQueriesContext(connection) as ctx:
+            got = PreparedInsert(AuditEvent).create(**values)
+    assert len(ctx.captured_queries) == 1
+    assert got.pk is not None and got.pk != expected.pk and got._state.adding is False
+    stored, reference = AuditEvent.objects.get(pk=got.pk), AuditEvent.objects.get(pk=expected.pk)
+    assert {**_fields(stored), "id": None} == {**_fields(reference), "id": None}
+    assert _fields(got) == _fields(stored)  # the object in hand is the stored row (the key from RETURNING)
+    with pytest.raises(PermissionError):  # still an append-only row
+        got.save()
+
+
+def test_a_prepared_insert_takes_the_orms_way_when_save_would_do_more():
+    from django.db.models import Value
+    from django.db.models.functions import Upper
+    from django.db.models.signals import post_save
+
+    from core.models import AuditEvent
+    from core.prepared import PreparedInsert
+
+    heard = []
+
+    def receiver(sender, instance, created, **kwargs):
+        heard.append((instance.pk, created))
+
+    post_save.connect(receiver, sender=AuditEvent, dispatch_uid="test-prepared-insert")
+    try:
+        event = PreparedInsert(AuditEvent).create(kind="logout", detail="y")
+    finally:
+        post_save.disconnect(dispatch_uid="test-prepared-insert", sender=AuditEvent)
+    assert heard == [(event.pk, True)]
+    event = PreparedInsert(AuditEvent).create(kind="logout", detail=Upper(Value("z")))
+    assert AuditEvent.objects.get(pk=event.pk).detail == "Z"
