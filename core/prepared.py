@@ -187,26 +187,67 @@ class PreparedQuery:
         return _CompiledQuery(sql_a, tuple(params_a), slots, compiler)
 
     def fetch(self, shape, **values) -> list:
+        return fetch_many((self, shape, values))[0]
+
+    def _statement(self, shape, values: dict):
+        """(alias, compiled, params) for one call; None where the QuerySet runs as usual (too many shapes)."""
         alias = router.db_for_read(self.model)
         key = (alias, shape)
         compiled = self._compiled.get(key)
         if compiled is None:
             if len(self._compiled) >= self.MAX_SHAPES:
-                return list(self.build(shape, **values).using(alias))
+                return None
             with self._lock:
                 compiled = self._compiled.get(key)
                 if compiled is None:
                     compiled = self._compiled[key] = self._compile(alias, shape, values)
         if compiled is _EMPTY:
-            return []
+            return alias, compiled, None
         connection = connections[alias]
         params = list(compiled.params)
         for position, name in compiled.slots.items():
             params[position] = self._adapt(connection, name, values[name])
+        return alias, compiled, params
+
+
+def _several_statements_at_once(connection) -> bool:
+    """PostgreSQL with Django's default client-side binding takes several statements in one execute() and returns
+    a result set for each (psycopg's nextset()); server-side binding and SQLite take one at a time."""
+    return connection.vendor == "postgresql" and not connection.settings_dict.get("OPTIONS", {}).get(
+        "server_side_binding"
+    )
+
+
+def fetch_many(*calls) -> list[list]:
+    """`[query.fetch(shape, **values) for query, shape, values in calls]`, in one round trip to the database where
+    it takes several statements at once (the page's five reads cost one wait instead of five)."""
+    statements = [query._statement(shape, values) for query, shape, values in calls]
+    results: list = [None] * len(calls)
+    batch = []
+    for index, ((query, shape, values), statement) in enumerate(zip(calls, statements, strict=True)):
+        if statement is None:
+            results[index] = list(query.build(shape, **values))
+        elif statement[1] is _EMPTY:
+            results[index] = []
+        else:
+            batch.append((index, *statement))
+    by_alias: dict = {}
+    for item in batch:
+        by_alias.setdefault(item[1], []).append(item)
+    for alias, items in by_alias.items():
+        connection = connections[alias]
         with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
-        return list(_objects(compiled.compiler, alias, rows))
+            if len(items) > 1 and _several_statements_at_once(connection):
+                cursor.execute("; ".join(c.sql for _, _, c, _ in items), [p for *_, params in items for p in params])
+                for position, (index, _, compiled, _) in enumerate(items):
+                    if position:
+                        cursor.nextset()
+                    results[index] = list(_objects(compiled.compiler, alias, cursor.fetchall()))
+            else:
+                for index, _, compiled, params in items:
+                    cursor.execute(compiled.sql, params)
+                    results[index] = list(_objects(compiled.compiler, alias, cursor.fetchall()))
+    return results
 
 
 def _objects(compiler, alias: str, rows):

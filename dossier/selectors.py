@@ -1,6 +1,7 @@
 """Reads of the dossier: the employee's page and access log, in a fixed, small number of queries."""
 
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
@@ -8,7 +9,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet, Window
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.prepared import PreparedQuery
+from core.prepared import PreparedQuery, fetch_many
 from dossier import access
 from dossier.conf import app_settings
 from dossier.models import AccessLog, Appointment, Document, DossierExport, Employment, Response, Traject
@@ -60,6 +61,10 @@ def dossier_page(*, user, category: str, number: int, per_page: int) -> Page:
         rows = _PAGE_ROWS.fetch((category, offset, per_page), user_id=user.pk)
     else:
         rows = list(_page_rows(dossier_documents(user=user, category=category), offset, per_page))
+    return _page_of(rows, user=user, category=category, number=number, per_page=per_page)
+
+
+def _page_of(rows: list, *, user, category: str, number: int, per_page: int) -> Page:
     if not rows and number > 1:
         return Paginator(dossier_documents(user=user, category=category), per_page).get_page(number)
     paginator = Paginator((), per_page)  # the rows are in hand; the paginator only counts the pages
@@ -182,7 +187,10 @@ _ACTIONS = PreparedQuery(Document, lambda shape, user_id: _actions(_employee(use
 def open_actions(*, user) -> list:
     """The user's documents with "action needed before" that still wait for them: no response yet where the
     category takes one, otherwise not yet opened. Soonest first."""
-    documents = _ACTIONS.fetch(None, user_id=user.pk) if _prepared_path(user) else _actions(user)
+    return _still_waiting(_ACTIONS.fetch(None, user_id=user.pk) if _prepared_path(user) else _actions(user))
+
+
+def _still_waiting(documents) -> list:
     categories = app_settings.RESPONSE_CATEGORIES
     return [
         d for d in documents
@@ -205,6 +213,42 @@ def upcoming_appointments(*, user, document: Document | None = None) -> list:
     if document is not None:
         return list(_upcoming(user, now).filter(document=document))
     return _UPCOMING.fetch(None, user_id=user.pk, now=now) if _prepared_path(user) else list(_upcoming(user, now))
+
+
+class HomeReads(NamedTuple):
+    employment: Employment | None
+    page: Page
+    trajects: list
+    appointments: list
+    actions: list
+
+
+def dossier_home(*, user, category: str, number: int, per_page: int) -> HomeReads:
+    """What "Mijn eigen dossier" shows of the user: employment, one page of documents, trajects, upcoming
+    appointments and open actions. An employee's five reads go to the database together (one round trip on
+    PostgreSQL, core.prepared.fetch_many); anyone else's are the selectors above, one by one."""
+    if not _prepared_path(user):
+        return HomeReads(
+            employment_of(user=user),
+            dossier_page(user=user, category=category, number=number, per_page=per_page),
+            trajects_of(user=user),
+            upcoming_appointments(user=user),
+            open_actions(user=user),
+        )
+    employment, rows, trajects, appointments, actions = fetch_many(
+        (_EMPLOYMENT, None, {"user_id": user.pk}),
+        (_PAGE_ROWS, (category, (number - 1) * per_page, per_page), {"user_id": user.pk}),
+        (_TRAJECTS, None, {"user_id": user.pk}),
+        (_UPCOMING, None, {"user_id": user.pk, "now": timezone.now()}),
+        (_ACTIONS, None, {"user_id": user.pk}),
+    )
+    return HomeReads(
+        employment[0] if employment else None,
+        _page_of(rows, user=user, category=category, number=number, per_page=per_page),
+        trajects,
+        appointments,
+        _still_waiting(actions),
+    )
 
 
 def own_appointment(*, user, pk) -> Appointment:

@@ -91,10 +91,8 @@ class DossierHomeView(DossierView):
         """The body's HTML and the employer's name (for the access log), and until when it holds: the start of the
         first upcoming appointment, which then leaves the list."""
         user = self.request.user
-        employment = selectors.employment_of(user=user)
-        page = selectors.dossier_page(user=user, category=category, number=number, per_page=PAGE_SIZE)
-        trajects = selectors.trajects_of(user=user)
-        upcoming = selectors.upcoming_appointments(user=user)
+        reads = selectors.dossier_home(user=user, category=category, number=number, per_page=PAGE_SIZE)
+        employment, page, trajects, upcoming = reads.employment, reads.page, reads.trajects, reads.appointments
         context = {
             "employment": employment,
             "trajects": trajects,
@@ -103,7 +101,7 @@ class DossierHomeView(DossierView):
             "categories": Document.Category.choices,
             "category": category,
             "page_query": urlencode({"category": category}) if category else "",
-            "open_actions": selectors.open_actions(user=user),
+            "open_actions": reads.actions,
             "appointments": upcoming,
             "contacts": selectors.contacts_of(user=user, trajects=trajects),
             "user": user,

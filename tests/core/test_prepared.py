@@ -242,3 +242,25 @@ def test_a_prepared_insert_takes_the_orms_way_when_save_would_do_more():
     assert heard == [(event.pk, True)]
     event = PreparedInsert(AuditEvent).create(kind="logout", detail=Upper(Value("z")))
     assert AuditEvent.objects.get(pk=event.pk).detail == "Z"
+
+
+def test_several_prepared_reads_go_together_and_each_gets_its_own_rows(monkeypatch):
+    from core.prepared import PreparedQuery, fetch_many
+
+    model = get_user_model()
+    a, b = UserFactory(email="a@example.nl"), UserFactory(email="b@example.nl")
+    by_email = PreparedQuery(model, _users)
+    by_pk = PreparedQuery(model, lambda shape, pk: model.objects.filter(pk=pk))
+    nothing = PreparedQuery(model, lambda shape, pk: model.objects.none())
+    calls = [
+        (by_email, None, {"email": "b@example.nl"}),
+        (by_pk, None, {"pk": a.pk}),
+        (nothing, None, {"pk": a.pk}),
+        (by_email, None, {"email": "nobody@example.nl"}),
+        (by_pk, None, {"pk": b.pk}),
+    ]
+    fetch_many(*calls)  # compiled
+    with CaptureQueriesContext(connection) as ctx:
+        assert fetch_many(*calls) == [[b], [a], [], [], [b]]
+    # PostgreSQL: one round trip for the four statements; SQLite: one statement at a time
+    assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 4)

@@ -125,3 +125,16 @@ def test_staff_and_inactive_accounts_keep_the_orm_path(rich, monkeypatch):
     inactive = rich.a
     inactive.is_active = False
     assert selectors.dossier_page(user=inactive, category="", number=1, per_page=10).object_list == []
+
+
+def test_the_pages_reads_together_are_the_selectors_one_by_one(rich):
+    for user in (rich.a, rich.b):
+        together = selectors.dossier_home(user=user, category="", number=2, per_page=10)
+        assert together.employment == selectors.employment_of(user=user)
+        _same(together.page.object_list, selectors._page_rows(selectors.dossier_documents(user=user), 10, 10))
+        assert together.page.number == 2 and together.page.paginator.count == 32
+        _same(together.trajects, selectors._trajects(user))
+        assert [x.pk for x in together.appointments] == [x.pk for x in selectors._upcoming(user, timezone.now())]
+        assert [d.pk for d in together.actions] == [d.pk for d in selectors.open_actions(user=user)]
+    past_the_end = selectors.dossier_home(user=rich.a, category="", number=99, per_page=10)
+    assert past_the_end.page.number == 4 and len(past_the_end.page.object_list) == 2  # the last page
