@@ -1,12 +1,16 @@
-"""The employee's dossier page, rendered once per change and kept in the shared cache (issue 18).
+"""The employee's dossier page: its body rendered once per change and kept in the shared cache, its frame once per
+process (issue 18).
 
-What is kept: the HTML of the whole page (the layout around the actions, appointments, documents, contacts and
-details) of one employee, for one language, category filter, page number and idle-dialog kind, with the values that
-belong to one request left open as *slots* (`SLOTS`: the CSRF token, the page's own address, the idle countdown and
-any one-time messages). Each view fills the slots with its own values (`fill`), so nothing of one request reaches
-another: a slot is a marker derived from SECRET_KEY, which no document title or name can contain. The key holds the
-employee's id and the page is built from their own rows only, so no page is ever shown to anyone else. The
-access-log row is written on every view, kept page or not (dossier.views).
+What is kept: the HTML of the page's main part (actions, appointments, documents, contacts, details) of one
+employee, for one language, category filter and page number. The key holds the employee's id and the body is built
+from their own rows only, so no body is ever shown to anyone else. The access-log row is written on every view,
+kept body or not (dossier.views).
+
+The frame (the layout around the body) holds nothing of anyone: it is rendered once per process, language and kind
+of idle dialog, without the request or the user, with the values of one request left open as *slots* (`SLOTS`: the
+CSRF token, the page's own address, the idle countdown, any one-time messages, and the body). Each view fills the
+slots with its own values (`fill`). A slot is a marker derived from SECRET_KEY, which no document title or name can
+contain.
 
 When it is renewed: every write that changes what the body shows replaces the employee's *generation token* once
 its transaction has committed (`changed()`: the receivers below call it, and so does code that writes with
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -35,8 +40,11 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix
 from django.utils.crypto import salted_hmac
 from django.utils.html import conditional_escape
+from django.utils.translation import get_language
 
 from dossier.conf import app_settings
 from dossier.models import Appointment, Document, Employer, Employment, Response, Traject
@@ -117,28 +125,76 @@ def body(*, user_id: int, variant: str, build: Callable[[], tuple[dict, float | 
 
 
 # ------------------------------------------------------------------------------- the request's own values
-SLOTS = ("csrf_token", "current_path", "idle_expires_in", "messages_html")
+SLOTS = ("csrf_token", "current_path", "idle_expires_in", "messages_html", "body")
 
 
 @once
 def markers() -> dict[str, str]:
-    """Each slot's marker in a kept page: the same in every process (they share the cache), and unguessable, so no
-    data on the page can contain one."""
+    """Each slot's marker in the frame: unguessable (an HMAC under SECRET_KEY), so no data can contain one."""
     return {name: "slot" + salted_hmac("dossier.page_cache.slot", name).hexdigest()[:32] for name in SLOTS}
 
 
-def fill(html: str, *, csrf_token: str, current_path: str, idle_expires_in: int, messages_html: str) -> str:
-    """The kept page with this request's values in its slots, escaped as the template would have (messages_html
-    is HTML the messages template rendered)."""
+class _Someone:
+    """Whom the frame is rendered for: logged in and verified, with nothing of their own. A value of the user's
+    that a template change puts into the layout renders empty here, so it shows up as a difference in the
+    character-for-character test (tests/dossier/test_page_cache.py), never as one person's data in another's
+    page."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def is_verified(self) -> bool:
+        return True
+
+
+_frames: dict = {}
+
+
+def frame(template_name: str, *, extendable: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The page around the body, the same for every employee: rendered once per process, language and kind of idle
+    dialog, without a request and without the user, with every per-request value (and the body) as a slot.
+    Returned split at the slots: (texts, slot names), texts one longer than names."""
+    from accounts.context_processors import contact_details
+    from accounts.idle import WARN_BEFORE
+
+    key = (template_name, get_language(), get_script_prefix(), extendable)
+    found = _frames.get(key)
+    if found is None:
+        context = {
+            "user": _Someone(),
+            "PORTAL_NAME": settings.PORTAL_NAME,
+            **contact_details(),
+            "idle_dialog": True,
+            "idle_extendable": extendable,
+            "idle_warn_before": WARN_BEFORE,
+            **markers(),
+        }
+        html = render_to_string(template_name, context)
+        names = {marker: name for name, marker in markers().items()}
+        pieces = re.split("(" + "|".join(names) + ")", html)
+        found = (tuple(pieces[0::2]), tuple(names[m] for m in pieces[1::2]))
+        if not settings.DEBUG:  # with DEBUG the templates may change while the process runs
+            _frames[key] = found
+    return found
+
+
+def fill(frame: tuple, *, body: str, csrf_token: str, current_path: str, idle_expires_in: int,
+         messages_html: str) -> str:  # fmt: skip
+    """The page: the frame with this request's values in its slots, escaped as the template would have (body and
+    messages_html are HTML that our templates rendered)."""
     values = {
+        "body": body,
         "csrf_token": conditional_escape(csrf_token),
         "current_path": conditional_escape(current_path),
         "idle_expires_in": str(int(idle_expires_in)),
         "messages_html": messages_html,
     }
-    for name, marker in markers().items():
-        html = html.replace(marker, values[name])
-    return html
+    texts, names = frame
+    out = [texts[0]]
+    for name, text in zip(names, texts[1:], strict=True):
+        out.append(values[name])
+        out.append(text)
+    return "".join(out)
 
 
 # ------------------------------------------------------------------------------------ what changes a body

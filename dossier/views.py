@@ -15,7 +15,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header, urlencode
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views import View
@@ -45,9 +44,9 @@ class DossierView(View):
 
 class DossierHomeView(DossierView):
     """ "Mijn eigen dossier": open actions and upcoming appointments first, then the documents (newest first,
-    filterable by category), then personal data and trajects; paginated. The page is rendered once per change of
-    what it shows, with this request's own values as slots (dossier/page_cache.py); the access-log row is written
-    on every view."""
+    filterable by category), then personal data and trajects; paginated. The body is rendered once per change of
+    what it shows, the frame around it once per process, and each view fills in its own values
+    (dossier/page_cache.py); the access-log row is written on every view."""
 
     template_name = "dossier/home.html"
     body_template = "dossier/_home_body.html"
@@ -58,11 +57,10 @@ class DossierHomeView(DossierView):
         category = category if category in Document.Category.values else ""
         number = request.GET.get("page", "")
         number = max(1, int(number)) if number.isdigit() and len(number) <= 6 else 1
-        seconds, extendable = idle.expires_in(request.session)
         kept = page_cache.body(
             user_id=user.pk,
-            variant=f"{get_language()}:{category}:{number}:{int(extendable)}",
-            build=lambda: self.build_page(category=category, number=number),
+            variant=f"{get_language()}:{category}:{number}",
+            build=lambda: self.build_body(category=category, number=number),
         )
         services.access_log_record(
             actor=user,
@@ -71,21 +69,17 @@ class DossierHomeView(DossierView):
             ip=client_ip(request),
             actor_employer=kept["employer"],
         )
+        seconds, extendable = idle.expires_in(request.session)
         stored = messages.get_messages(request)
         html = page_cache.fill(
-            kept["html"],
+            page_cache.frame(self.template_name, extendable=extendable),
+            body=kept["html"],
             csrf_token=get_token(request),
             current_path=request.get_full_path(),
             idle_expires_in=seconds,
             messages_html=render_to_string("_messages.html", {"messages": stored}) if len(stored) else "",
         )
         return HttpResponse(html)
-
-    def build_page(self, *, category: str, number: int) -> tuple[dict, float | None]:
-        """The whole page with its slots open (the layout rendered with each slot's marker as its value)."""
-        body, valid_until = self.build_body(category=category, number=number)
-        context = {"body": mark_safe(body["html"]), **page_cache.markers()}  # noqa: S308 - our template's output
-        return {**body, "html": render_to_string(self.template_name, context, request=self.request)}, valid_until
 
     def build_body(self, *, category: str, number: int) -> tuple[dict, float | None]:
         """The body's HTML and the employer's name (for the access log), and until when it holds: the start of the

@@ -211,21 +211,56 @@ def _reference(response) -> str:
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])
-def test_a_kept_page_with_its_slots_filled_is_the_page_django_renders(world, client_for, language):
-    document_for(world.a, title="Plan <van> \"aanpak\" & zo")
+def test_the_filled_frame_is_the_page_django_renders_for_each_employee(world, client_for, language):
+    """The frame is rendered once per process, without the user: for two employees in turn, the page they get is,
+    character for character, what Django's templates render for their own request and account."""
+    document_for(world.a, title='Plan <van> "aanpak" & zo')
+    for employee in (world.a, world.b):
+        client = client_for(employee)
+        client.cookies["django_language"] = language
+        page(client)  # builds and keeps the body
+        response = client.get("/dossier/?x=%3Cscript%3E&y=%22q%22")  # served from the kept body
+        kept = response.content.decode()
+        tokens = _csrf_values(kept)
+        assert len(tokens) >= 3 and len(set(tokens)) == 1  # one token, in every form of the page
+        expected = _reference(response)
+        for token in _csrf_values(expected):
+            expected = expected.replace(token, tokens[0])
+        assert kept == expected
+        assert not any(marker in kept for marker in page_cache.markers().values())
+
+
+def test_the_frame_holds_nothing_of_anyone(world, client_for):
+    for employee in (world.a, world.b):
+        page(client_for(employee))
+    texts, names = page_cache.frame("dossier/home.html", extendable=True)
+    assert set(names) == set(page_cache.SLOTS)
+    markers = page_cache.markers()
+    frame = texts[0] + "".join(markers[name] + text for name, text in zip(names, texts[1:], strict=True))
+    assert set(_csrf_values(frame)) == {markers["csrf_token"]}  # every form's token is the request's own
+    for employee in (world.a, world.b):
+        assert employee.email not in frame and employee.first_name not in frame
+
+
+def test_a_session_near_its_absolute_end_gets_the_final_warning(world, client_for):
+    import re
+    import time
+
+    from django.conf import settings
+
+    from accounts.middleware import STARTED
+
     client = client_for(world.a)
-    client.cookies["django_language"] = language
-    page(client)  # builds and keeps the page
-    response = client.get("/dossier/?x=%3Cscript%3E&y=%22q%22")  # served from the kept page
-    kept = response.content.decode()
-    tokens = _csrf_values(kept)
-    assert len(tokens) >= 3 and len(set(tokens)) == 1  # one token, in every form of the page
-    expected = _reference(response)
-    assert _csrf_values(expected)
-    for token in _csrf_values(expected):
-        expected = expected.replace(token, tokens[0])
-    assert kept == expected
-    assert not any(marker in kept for marker in page_cache.markers().values())
+    page(client)
+    session = client.session
+    session[STARTED] = time.time() - settings.SESSION_ABSOLUTE_LIFETIME + 300  # five minutes left in all
+    session.save()
+    html = page(client)
+    assert 'data-idle-extendable="false"' in html
+    assert 290 <= int(re.search(r'data-idle-expires-in="(\d+)"', html).group(1)) <= 300
+    session[STARTED] = time.time()
+    session.save()
+    assert 'data-idle-extendable="true"' in page(client)
 
 
 def test_the_kept_pages_csrf_token_is_this_sessions_and_its_forms_work(world, client_for):
