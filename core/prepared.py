@@ -69,17 +69,11 @@ class PkLoader:
             return compiled
 
     def get(self, pk, *, using: str | None = None):
-        try:
-            pk = self.model._meta.pk.to_python(pk)
-        except ValidationError:
-            return None
-        if pk is None:
-            return None
         alias = using or router.db_for_read(self.model)
         compiled = self._compiled.get(alias) or self._compile(alias)
-        low, high = connections[alias].ops.integer_field_range(self.model._meta.pk.get_internal_type())
-        if (low is not None and pk < low) or (high is not None and pk > high):
-            return None  # as the ORM's lookup: no row has it, and the database is not asked
+        pk = integer_key(self.model, pk, alias)
+        if pk is None:
+            return None
         params = list(compiled.params)
         params[compiled.slot] = pk
         with connections[alias].cursor() as cursor:
@@ -90,6 +84,22 @@ class PkLoader:
         if compiled.converters:
             row = next(iter(compiled.compiler.apply_converters([row], compiled.converters)))
         return self.model.from_db(alias, compiled.attnames, row)
+
+
+def integer_key(model, value, alias: str | None = None) -> int | None:
+    """`value` as the model's integer primary key, or None where no row can have it (not a number, or outside the
+    column's range: as the ORM's lookup, the database is not asked)."""
+    try:
+        value = model._meta.pk.to_python(value)
+    except ValidationError:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        return None
+    ops = connections[alias or router.db_for_read(model)].ops
+    low, high = ops.integer_field_range(model._meta.pk.get_internal_type())
+    if (low is not None and value < low) or (high is not None and value > high):
+        return None
+    return value
 
 
 _loaders: dict = {}

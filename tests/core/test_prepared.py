@@ -264,3 +264,31 @@ def test_several_prepared_reads_go_together_and_each_gets_its_own_rows(monkeypat
         assert fetch_many(*calls) == [[b], [a], [], [], [b]]
     # PostgreSQL: one round trip for the four statements; SQLite: one statement at a time
     assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 4)
+
+
+# ------------------------------------------------------- the session's device and its owner's row, one query
+def test_a_verified_request_reads_its_user_and_device_in_one_statement(verified_client, enrolled_user):
+    verified_client.get("/dossier/")
+    with CaptureQueriesContext(connection) as ctx:
+        response = verified_client.get("/dossier/")
+    assert response.status_code == 200 and response.wsgi_request.user == enrolled_user
+    reads = [q["sql"] for q in ctx.captured_queries if '"accounts_user"' in q["sql"]]
+    assert len(reads) == 1 and '"otp_totp_totpdevice"' in reads[0]
+
+
+def test_another_users_device_never_makes_its_owner_the_requests_user(verified_client, enrolled_user):
+    """The device's query brings its owner's row along; the session's user is still the one the session names."""
+    from django.contrib.auth.middleware import AuthenticationMiddleware
+    from django.test import RequestFactory
+
+    from twofactor.middleware import OTPMiddleware
+
+    stranger = UserFactory(email="vreemde@example.nl")
+    device = TOTPDeviceFactory(user=stranger, confirmed=True)
+    _set_device(verified_client, device.persistent_id)
+    request = RequestFactory().get("/twofactor/")
+    request.session = verified_client.session
+    AuthenticationMiddleware(lambda r: None).process_request(request)
+    OTPMiddleware(lambda r: r)(request)
+    assert request.user.pk == enrolled_user.pk and request.user.email == enrolled_user.email
+    assert not request.user.is_verified() and DEVICE_ID_SESSION_KEY not in request.session
