@@ -15,12 +15,15 @@ around those reads (Django's session hash, django-otp's device owner and confirm
 from __future__ import annotations
 
 import datetime
+import logging
 import threading
 from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured, ValidationError
 from django.db import connections, router
 from django.db.models.signals import post_save, pre_save
+
+logger = logging.getLogger(__name__)
 
 # A marker value (inside every integer range): the compiled SQL's parameter that equals it is the one a call fills in.
 _SENTINEL = 2_147_480_123
@@ -174,6 +177,7 @@ class PreparedQuery:
         compiled = []
         for side in (0, 1):
             queryset = self.build(shape, **{name: pair[side] for name, pair in pairs.items()})
+            _refuse_what_rows_alone_cannot_give(queryset)
             compiler = queryset.query.get_compiler(using=alias)
             try:
                 sql, params = compiler.as_sql()
@@ -205,11 +209,11 @@ class PreparedQuery:
         key = (alias, shape)
         compiled = self._compiled.get(key)
         if compiled is None:
-            if len(self._compiled) >= self.MAX_SHAPES:
-                return None
             with self._lock:
                 compiled = self._compiled.get(key)
                 if compiled is None:
+                    if len(self._compiled) >= self.MAX_SHAPES:
+                        return None
                     compiled = self._compiled[key] = self._compile(alias, shape, values)
         if compiled is _EMPTY:
             return alias, compiled, None
@@ -220,12 +224,28 @@ class PreparedQuery:
         return alias, compiled, params
 
 
+def _refuse_what_rows_alone_cannot_give(queryset) -> None:
+    """The rows become model objects as ModelIterable makes them; a QuerySet that asks for more (prefetching,
+    values(), objects already known, another database) is refused rather than half served."""
+    from django.db.models.query import ModelIterable
+
+    if (
+        queryset._iterable_class is not ModelIterable
+        or queryset._prefetch_related_lookups
+        or queryset._known_related_objects
+        or queryset._db is not None
+    ):
+        raise ImproperlyConfigured("PreparedQuery: only a plain QuerySet of model objects can be prepared")
+
+
 def _several_statements_at_once(connection) -> bool:
     """PostgreSQL with Django's default client-side binding takes several statements in one execute() and returns
-    a result set for each (psycopg's nextset()); server-side binding and SQLite take one at a time."""
-    return connection.vendor == "postgresql" and not connection.settings_dict.get("OPTIONS", {}).get(
-        "server_side_binding"
-    )
+    a result set for each (psycopg 3's nextset()); psycopg2, server-side binding and SQLite take one at a time."""
+    if connection.vendor != "postgresql":
+        return False
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3
+
+    return is_psycopg3 and not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
 
 
 def fetch_many(*calls) -> list[list]:
@@ -289,6 +309,9 @@ class _CompiledInsert(NamedTuple):
     compiler: object
 
 
+_ORM = object()  # a model whose INSERT could not be prepared: create() as usual
+
+
 class PreparedInsert:
     """`create(**values)`: `Model._default_manager.create(**values)` for rows that are only ever added (the access
     log, audit events: one per page view), with the INSERT compiled once per process and database.
@@ -324,8 +347,11 @@ class PreparedInsert:
 
     def create(self, **values):
         model = self.model
-        if pre_save.has_listeners(model) or post_save.has_listeners(model) or any(
-            hasattr(value, "resolve_expression") for value in values.values()
+        if (
+            pre_save.has_listeners(model)
+            or post_save.has_listeners(model)
+            or any(hasattr(value, "resolve_expression") for value in values.values())
+            or {"pk", model._meta.pk.name, model._meta.pk.attname} & set(values)  # an explicit key
         ):
             return model._default_manager.create(**values)
         obj = model(**values)
@@ -333,8 +359,16 @@ class PreparedInsert:
         compiled = self._compiled.get(alias)
         if compiled is None:
             with self._lock:
-                compiled = self._compiled.get(alias) or self._compile(alias)
-                self._compiled[alias] = compiled
+                compiled = self._compiled.get(alias)
+                if compiled is None:
+                    try:
+                        compiled = self._compile(alias)
+                    except ImproperlyConfigured:
+                        logger.exception("PreparedInsert: %s is written through the ORM", model._meta.label)
+                        compiled = _ORM
+                    self._compiled[alias] = compiled
+        if compiled is _ORM:
+            return model._default_manager.create(**values)
         connection = connections[alias]
         params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in compiled.fields]
         with connection.cursor() as cursor:

@@ -32,8 +32,13 @@ LIST_FIELDS = (
 # without staff rights) take this path: for them the access rules (dossier/access.py) read nothing but those two
 # flags, so the SQL compiled for a stand-in employee is the SQL the rules make for the real one, with the key
 # filled in. Anyone else's reads are built as before.
-def _prepared_path(user) -> bool:
-    return user.is_authenticated and user.is_active and not user.is_staff
+def _prepared_path(user, *, number: int = 1) -> bool:
+    """An employee's own read, on one of the first pages (each page number is its own compiled SQL: a far page,
+    which anyone can ask for in the address, is built as usual rather than compiled and kept)."""
+    return user.is_authenticated and user.is_active and not user.is_staff and number <= PREPARED_PAGES
+
+
+PREPARED_PAGES = 10
 
 
 def _employee(user_id: int):
@@ -57,7 +62,7 @@ def dossier_page(*, user, category: str, number: int, per_page: int) -> Page:
     """One page of dossier_documents and the total, in one query (a window count beside the rows); a number past
     the end gives the last page, as Paginator.get_page does."""
     offset = (number - 1) * per_page
-    if _prepared_path(user):
+    if _prepared_path(user, number=number):
         rows = _PAGE_ROWS.fetch((category, offset, per_page), user_id=user.pk)
     else:
         rows = list(_page_rows(dossier_documents(user=user, category=category), offset, per_page))
@@ -227,7 +232,7 @@ def dossier_home(*, user, category: str, number: int, per_page: int) -> HomeRead
     """What "Mijn eigen dossier" shows of the user: employment, one page of documents, trajects, upcoming
     appointments and open actions. An employee's five reads go to the database together (one round trip on
     PostgreSQL, core.prepared.fetch_many); anyone else's are the selectors above, one by one."""
-    if not _prepared_path(user):
+    if not _prepared_path(user, number=number):
         return HomeReads(
             employment_of(user=user),
             dossier_page(user=user, category=category, number=number, per_page=per_page),

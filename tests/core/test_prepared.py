@@ -292,3 +292,45 @@ def test_another_users_device_never_makes_its_owner_the_requests_user(verified_c
     OTPMiddleware(lambda r: r)(request)
     assert request.user.pk == enrolled_user.pk and request.user.email == enrolled_user.email
     assert not request.user.is_verified() and DEVICE_ID_SESSION_KEY not in request.session
+
+
+def test_what_rows_alone_cannot_give_is_refused():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from core.prepared import PreparedQuery
+
+    model = get_user_model()
+    user = UserFactory()
+    for build in (
+        lambda shape, pk: model.objects.filter(pk=pk).prefetch_related("groups"),
+        lambda shape, pk: model.objects.filter(pk=pk).values("email"),
+        lambda shape, pk: model.objects.filter(pk=pk).using("default"),
+    ):
+        with pytest.raises(ImproperlyConfigured):
+            PreparedQuery(model, build).fetch(None, pk=user.pk)
+
+
+def test_an_insert_with_its_own_key_or_that_cannot_be_prepared_goes_through_the_orm(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from core.models import AuditEvent
+    from core.prepared import PreparedInsert
+
+    event = PreparedInsert(AuditEvent).create(id=987654, kind="logout")
+    assert event.pk == 987654 and AuditEvent.objects.filter(pk=987654).exists()
+    broken = PreparedInsert(AuditEvent)
+
+    def refuse(alias):
+        raise ImproperlyConfigured("test")
+
+    monkeypatch.setattr(broken, "_compile", refuse)
+    assert AuditEvent.objects.filter(pk=broken.create(kind="logout", detail="via orm").pk, detail="via orm").exists()
+
+
+def test_no_row_of_a_request_is_left_for_the_next(verified_client, enrolled_user):
+    from accounts.backends import session_user_row
+    from twofactor.middleware import _session_device
+
+    for _ in range(2):
+        assert verified_client.get("/dossier/").status_code == 200
+        assert session_user_row.get() is None and _session_device.get() is None

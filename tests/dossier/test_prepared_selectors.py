@@ -138,3 +138,15 @@ def test_the_pages_reads_together_are_the_selectors_one_by_one(rich):
         assert [d.pk for d in together.actions] == [d.pk for d in selectors.open_actions(user=user)]
     past_the_end = selectors.dossier_home(user=rich.a, category="", number=99, per_page=10)
     assert past_the_end.page.number == 4 and len(past_the_end.page.object_list) == 2  # the last page
+
+
+def test_a_far_page_is_built_as_usual_and_compiles_nothing(rich):
+    before = dict(selectors._PAGE_ROWS._compiled)
+    page = selectors.dossier_page(user=rich.a, category="", number=selectors.PREPARED_PAGES + 1, per_page=1)
+    assert page.number == selectors.PREPARED_PAGES + 1 and page.object_list[0].employee_id == rich.a.pk
+    assert selectors._PAGE_ROWS._compiled.keys() == before.keys()
+
+
+def test_staff_read_the_page_through_the_selectors(rich):
+    home = selectors.dossier_home(user=rich.hr_x, category="", number=1, per_page=10)
+    assert home.employment.employer.name == "Werkgever X" and home.trajects == [] and home.actions == []
