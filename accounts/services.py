@@ -19,9 +19,9 @@ from accounts.middleware import LAST_SEEN, STARTED, USER_AGENT
 from accounts.models import User, UserManager
 from accounts.tokens import activation_tokens, password_reset_tokens
 from core import audit, throttling
-from core.durability import log_transaction
 from core.links import site_url
 from core.mailer import mail_enqueue
+from core.prepared import PreparedUpdate
 
 # When the password step succeeded; the second step (twofactor) must follow within its time limit.
 SESSION_PASSWORD_AT = "accounts.password_at"
@@ -39,20 +39,32 @@ def user_login(*, request, user: User, chosen_language: str | None) -> None:
     A language the visitor picked with the flags before logging in becomes the user's preference; otherwise the
     stored preference applies from now on.
     """
-    # last_login, the login event and the language picked on the login page: one commit, a log transaction
-    # (core/durability.py; the session is not in it)
-    with log_transaction():
-        auth_login(request, user, backend="accounts.backends.EmailBackend")
-        now = time.time()
-        request.session[SESSION_PASSWORD_AT] = now
-        # For the sessions page (and the idle and absolute clocks, which start here): when, and in which browser.
-        request.session[STARTED] = request.session[LAST_SEEN] = now
-        request.session[USER_AGENT] = request.META.get("HTTP_USER_AGENT", "")[:300]
-        audit.record(Event.LOGIN_SUCCESS, user=user, ip=throttling.client_ip(request))
-        if supported_language(chosen_language) and chosen_language != user.language:
-            user.language = chosen_language
-            user.save(update_fields=["language"])
+    auth_login(request, user, backend="accounts.backends.EmailBackend")  # last_login and the event: user_logged_in
+    now = time.time()
+    request.session[SESSION_PASSWORD_AT] = now
+    # For the sessions page (and the idle and absolute clocks, which start here): when, and in which browser.
+    request.session[STARTED] = request.session[LAST_SEEN] = now
+    request.session[USER_AGENT] = request.META.get("HTTP_USER_AGENT", "")[:300]
+    if supported_language(chosen_language) and chosen_language != user.language:
+        user.language = chosen_language
+        user.save(update_fields=["language"])
     lockout.record_success(email=user.email, ip=throttling.client_ip(request))
+
+
+_LAST_LOGIN = PreparedUpdate(User, "last_login")
+
+
+def user_logged_in_recorded(*, sender, request, user, **kwargs) -> None:
+    """The `user_logged_in` receiver, in place of Django's `update_last_login` (accounts/apps.py): `last_login`
+    (which password-reset links depend on) and the login event, written together in one round trip (issue 18),
+    for every login."""
+    user.last_login = timezone.now()
+    audit.record(
+        Event.LOGIN_SUCCESS,
+        user=user,
+        ip=throttling.client_ip(request) if request is not None else None,
+        along=[_LAST_LOGIN.statement(user.pk, last_login=user.last_login)],
+    )
 
 
 def login_failed(*, email: str, ip: str) -> None:

@@ -45,12 +45,15 @@ _EVENTS = PreparedInsert(AuditEvent)  # its INSERT compiled once (core/prepared.
 
 
 def record(
-    kind: str, *, user=None, actor=None, email: str = "", ip: str | None = None, detail: str = ""
+    kind: str, *, user=None, actor=None, email: str = "", ip: str | None = None, detail: str = "", along=()
 ) -> AuditEvent:
+    """`along`: writes that belong to the event (core.prepared.PreparedUpdate statements, e.g. the login's
+    last_login), written with it in one round trip: both or neither."""
     if kind not in _KINDS:
         raise ValueError(f"audit event kind {kind!r} is not registered")
     with log_row():  # on its own: a log transaction (core/durability.py)
-        event = _EVENTS.create(
+        event = _EVENTS.create_along(
+            along,
             kind=kind,
             user=user if getattr(user, "pk", None) else None,
             actor=actor if getattr(actor, "pk", None) else None,

@@ -20,7 +20,7 @@ import threading
 from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet, ImproperlyConfigured, ValidationError
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models.signals import post_save, pre_save
 
 logger = logging.getLogger(__name__)
@@ -346,6 +346,11 @@ class PreparedInsert:
         return _CompiledInsert(statements[0][0], fields, returning, compiler.get_converters(columns), compiler)
 
     def create(self, **values):
+        return self.create_along((), **values)
+
+    def create_along(self, statements, **values):
+        """`create(**values)`, with other writes (`PreparedUpdate.statement`) in the same round trip where the
+        database takes several statements at once, else one by one: in either case all or none of them."""
         model = self.model
         if (
             pre_save.has_listeners(model)
@@ -353,9 +358,11 @@ class PreparedInsert:
             or any(hasattr(value, "resolve_expression") for value in values.values())
             or {"pk", model._meta.pk.name, model._meta.pk.attname} & set(values)  # an explicit key
         ):
-            return model._default_manager.create(**values)
+            return _orm_along(statements, model, values)
         obj = model(**values)
         alias = router.db_for_write(model, instance=obj)
+        if any(statement.alias != alias for statement in statements):
+            raise ImproperlyConfigured("PreparedInsert: writes along an INSERT must go to its database")
         compiled = self._compiled.get(alias)
         if compiled is None:
             with self._lock:
@@ -368,12 +375,28 @@ class PreparedInsert:
                         compiled = _ORM
                     self._compiled[alias] = compiled
         if compiled is _ORM:
-            return model._default_manager.create(**values)
+            return _orm_along(statements, model, values)
         connection = connections[alias]
         params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in compiled.fields]
         with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            row = cursor.fetchone() if compiled.returning else None
+            if not statements:
+                cursor.execute(compiled.sql, params)
+                row = cursor.fetchone() if compiled.returning else None
+            elif _several_statements_at_once(connection):
+                # One query message: PostgreSQL runs its statements as one transaction (or in the caller's).
+                cursor.execute(
+                    "; ".join([*(s.sql for s in statements), compiled.sql]),
+                    [*(p for s in statements for p in s.params), *params],
+                )
+                for _ in statements:
+                    cursor.nextset()
+                row = cursor.fetchone() if compiled.returning else None
+            else:
+                with transaction.atomic(using=alias, savepoint=False):
+                    for statement in statements:
+                        cursor.execute(statement.sql, statement.params)
+                    cursor.execute(compiled.sql, params)
+                    row = cursor.fetchone() if compiled.returning else None
         if row is not None:
             if compiled.converters:
                 row = next(iter(compiled.compiler.apply_converters([row], compiled.converters)))
@@ -382,3 +405,68 @@ class PreparedInsert:
         obj._state.adding = False
         obj._state.db = alias
         return obj
+
+
+def _orm_along(statements, model, values):
+    """The ORM's create(), after the other writes, in one transaction."""
+    if not statements:
+        return model._default_manager.create(**values)
+    with transaction.atomic(using=statements[0].alias, savepoint=False):
+        with connections[statements[0].alias].cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement.sql, statement.params)
+        return model._default_manager.create(**values)
+
+
+# ------------------------------------------------------------------------------- an UPDATE by key, compiled once
+class Statement(NamedTuple):
+    alias: str
+    sql: str
+    params: list
+
+
+class PreparedUpdate:
+    """`statement(pk, **values)`: the SQL of `Model._base_manager.filter(pk=pk).update(**values)` for these plain
+    fields (values, not expressions), compiled once per process and database, to be run along an INSERT
+    (`PreparedInsert.create_along`): the login's `last_login` beside its audit event. Like update(), it sends no
+    signal and does not call save(); integer keys only."""
+
+    def __init__(self, model, *fields: str):
+        self.model = model
+        self.fields = [model._meta.get_field(name) for name in fields]
+        self._compiled: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def _compile(self, alias: str, values: dict, params: list) -> str:
+        """The SQL, compiled from the first call's values; the same text serves every non-NULL value of these
+        fields (their placeholder is "%s" whatever the value), which the parameters' positions are checked for."""
+        from django.db.models.sql import UpdateQuery
+
+        if any(hasattr(field, "get_placeholder") for field in self.fields):
+            raise ImproperlyConfigured(f"PreparedUpdate: a field of {self.model._meta.label} has its own placeholder")
+        query = UpdateQuery(self.model)
+        query.add_update_fields([(field, None, values[field.name]) for field in self.fields])
+        query.add_filter("pk", _SENTINEL)
+        sql, compiled = query.get_compiler(using=alias).as_sql()
+        if list(compiled) != [*params, _SENTINEL] or sql.count("%s") != len(compiled):
+            raise ImproperlyConfigured(f"PreparedUpdate: no plain UPDATE by key for {self.model._meta.label}")
+        return sql
+
+    def statement(self, pk, **values) -> Statement:
+        if set(values) != {field.name for field in self.fields}:
+            raise ImproperlyConfigured(f"PreparedUpdate: the values of exactly {[f.name for f in self.fields]}")
+        if any(value is None or hasattr(value, "resolve_expression") for value in values.values()):
+            raise ImproperlyConfigured("PreparedUpdate: plain values only (no NULL, no expression)")
+        alias = router.db_for_write(self.model)
+        key = integer_key(self.model, pk, alias)
+        if key is None:
+            raise ValueError(f"PreparedUpdate: {pk!r} is no key of {self.model._meta.label}")
+        connection = connections[alias]
+        params = [field.get_db_prep_save(values[field.name], connection) for field in self.fields]
+        sql = self._compiled.get(alias)
+        if sql is None:
+            with self._lock:
+                sql = self._compiled.get(alias)
+                if sql is None:
+                    sql = self._compiled[alias] = self._compile(alias, values, params)
+        return Statement(alias, sql, [*params, key])

@@ -69,3 +69,28 @@ def test_password_validators(password, ok):
     else:
         with pytest.raises(ValidationError):
             password_validation.validate_password(password)
+
+
+def test_get_by_natural_key_reads_the_same_user_as_the_orm(user_factory, django_assert_num_queries):
+    """The password step's read (SQL compiled once, issue 18): whatever the case of the typed address, the same row
+    with every field as the ORM reads it; one query."""
+    user = user_factory(email="Piet.Post@Example.NL", first_name="Piet", language="en")
+    with django_assert_num_queries(1):
+        found = User.objects.get_by_natural_key("  PIET.post@example.nl ")
+    expected = User.objects.get(pk=user.pk)
+    assert type(found) is User and not found._state.adding and found._state.db == "default"
+    assert {f.attname: getattr(found, f.attname) for f in User._meta.concrete_fields} == {
+        f.attname: getattr(expected, f.attname) for f in User._meta.concrete_fields
+    }
+
+
+def test_get_by_natural_key_refuses_an_unknown_or_empty_address(user_factory):
+    user_factory(email="piet@example.nl")
+    for email in ("onbekend@example.nl", "", "piet@example.nl'--", "piet@example.n"):
+        with pytest.raises(User.DoesNotExist):
+            User.objects.get_by_natural_key(email)
+
+
+def test_get_by_natural_key_on_a_bound_manager_uses_the_orm(user_factory):
+    user = user_factory(email="piet@example.nl")
+    assert User.objects.db_manager("default").get_by_natural_key("PIET@example.nl") == user

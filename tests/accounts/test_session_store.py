@@ -105,3 +105,64 @@ def test_redis_index_entries_of_expired_sessions_are_dropped_when_read(user, pas
     sessions_redis.client().delete(sessions_redis.KEY_PREFIX + _key(browser))  # as Redis does at the TTL
     assert session_keys_of(user=user) == []
     assert not sessions_redis.client().smembers(f"{sessions_redis.INDEX_PREFIX}{user.pk}")
+
+
+@pytest.mark.skipif(not REDIS, reason="the Redis engine only (REDIS_URL)")
+def test_redis_the_password_step_replaces_the_visitors_session_in_one_write(user, password, monkeypatch):
+    """Session fixation: the key a visitor had before the password step is gone afterwards and never holds the user;
+    the new key is written once (with its index entry), together with the old key's deletion."""
+    from accounts import sessions_redis
+
+    browser = Client()
+    browser.get("/accounts/login/")
+    store = session_store_class()()
+    store["visitor"] = "before"  # a session the visitor already had (a language choice, a next link)
+    store.save()
+    browser.cookies["sessionid"] = before = store.session_key
+    writes = []
+    script = sessions_redis._scripts["save"]
+    monkeypatch.setitem(sessions_redis._scripts, "save", lambda **kw: writes.append(kw) or script(**kw))
+    response = browser.post("/accounts/login/", {"username": user.email, "password": password})
+    assert response.status_code == 302
+    after = _key(browser)
+    assert after != before and not session_exists(before)
+    assert len(writes) == 1 and writes[0]["args"][2] == "NX" and writes[0]["args"][5] == "1"
+    data = session_store_class()(after).load()
+    assert data["_auth_user_id"] == str(user.pk) and data["visitor"] == "before"
+    assert session_keys_of(user=user) == [after]
+
+
+@pytest.mark.skipif(not REDIS, reason="the Redis engine only (REDIS_URL)")
+def test_redis_a_rotation_before_login_is_written_by_the_save_and_a_taken_key_is_not_overwritten(monkeypatch):
+    from accounts import sessions_redis
+
+    old = session_store_class()()
+    old["a"] = 1
+    old.save()
+    store = session_store_class()(old.session_key)
+    store.cycle_key()
+    store.cycle_key()  # twice in one request: still one new key replacing the first
+    new = store.session_key
+    assert new != old.session_key and session_exists(old.session_key) and not session_exists(new)
+    taken = session_store_class()()
+    taken["someone"] = "else"
+    taken.save()
+    keys = iter([taken.session_key, "z" * 32])
+    monkeypatch.setattr(store, "_session_key", taken.session_key)
+    monkeypatch.setattr(store, "_new_key", lambda: next(keys))
+    store.save()
+    assert store.session_key == "z" * 32 and session_store_class()("z" * 32).load() == {"a": 1}
+    assert session_store_class()(taken.session_key).load() == {"someone": "else"}
+    assert not session_exists(old.session_key)
+    sessions_redis.client().delete(sessions_redis.KEY_PREFIX + "z" * 32)
+
+
+@pytest.mark.skipif(not REDIS, reason="the Redis engine only (REDIS_URL)")
+def test_redis_a_flush_after_a_rotation_before_login_deletes_the_old_key():
+    old = session_store_class()()
+    old["a"] = 1
+    old.save()
+    store = session_store_class()(old.session_key)
+    store.cycle_key()
+    store.flush()
+    assert not session_exists(old.session_key) and store.session_key is None

@@ -64,7 +64,7 @@ def _spy(table: str, seen: list):
     """An execute wrapper that notes synchronous_commit at each INSERT into `table` (asked on the raw connection)."""
 
     def spy(execute, sql, params, many, context):
-        if sql.startswith(f'INSERT INTO "{table}"'):
+        if f'INSERT INTO "{table}"' in sql:  # alone, or after the login's last_login UPDATE
             with context["connection"].connection.cursor() as cursor:
                 cursor.execute("SHOW synchronous_commit")
                 seen.append(cursor.fetchone()[0])

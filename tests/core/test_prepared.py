@@ -334,3 +334,63 @@ def test_no_row_of_a_request_is_left_for_the_next(verified_client, enrolled_user
     for _ in range(2):
         assert verified_client.get("/dossier/").status_code == 200
         assert session_user_row.get() is None and _session_device.get() is None
+
+
+# ------------------------------------------------------------------------------------------- PreparedUpdate
+def test_a_prepared_update_along_an_insert_writes_both_in_one_round_trip_where_the_database_can():
+    import datetime
+
+    from core.models import AuditEvent
+    from core.prepared import PreparedInsert, PreparedUpdate, _several_statements_at_once
+
+    model = get_user_model()
+    user, other = UserFactory(), UserFactory()
+    at = datetime.datetime(2026, 12, 3, 21, 0, 0, 123456, tzinfo=datetime.UTC)
+    statement = PreparedUpdate(model, "last_login", "first_name").statement(user.pk, last_login=at, first_name="Én")
+    with CaptureQueriesContext(connection) as ctx:
+        event = PreparedInsert(AuditEvent).create_along([statement], kind="login_success", user=user, ip="10.0.0.1")
+    user.refresh_from_db()
+    assert (user.last_login, user.first_name) == (at, "Én")
+    assert AuditEvent.objects.get(pk=event.pk).user_id == user.pk and event.kind == "login_success"
+    assert model.objects.get(pk=other.pk).last_login is None  # only the row of that key
+    updates = [q["sql"] for q in ctx.captured_queries if "UPDATE" in q["sql"]]
+    if _several_statements_at_once(connection):
+        assert len(ctx.captured_queries) == 1 and "INSERT INTO" in updates[0]
+    else:
+        assert len(updates) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_update_along_an_insert_that_fails_is_not_written():
+    import datetime
+
+    from django.db import IntegrityError
+
+    from core.models import AuditEvent
+    from core.prepared import PreparedInsert, PreparedUpdate
+
+    model = get_user_model()
+    user = UserFactory()
+    at = datetime.datetime(2026, 12, 3, 21, 0, tzinfo=datetime.UTC)
+    statement = PreparedUpdate(model, "last_login").statement(user.pk, last_login=at)
+    with pytest.raises(IntegrityError):  # an event of a user who does not exist
+        PreparedInsert(AuditEvent).create_along([statement], kind="login_success", user_id=user.pk + 10_000)
+    user.refresh_from_db()
+    assert user.last_login is None and not AuditEvent.objects.exists()
+
+
+def test_a_prepared_update_refuses_what_it_cannot_write_as_a_plain_value():
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db.models import F
+
+    from core.prepared import PreparedUpdate
+
+    model = get_user_model()
+    user = UserFactory()
+    update = PreparedUpdate(model, "first_name")
+    for bad in ({"first_name": None}, {"first_name": F("last_name")}, {"last_name": "x"}, {}):
+        with pytest.raises(ImproperlyConfigured):
+            update.statement(user.pk, **bad)
+    for key in ("x", None, 2**70):
+        with pytest.raises(ValueError):
+            update.statement(key, first_name="x")
