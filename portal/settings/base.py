@@ -136,6 +136,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend; its health check asks the socket before it spends a round trip (core/postgresql/base.py)
+    DATABASES["default"]["ENGINE"] = "core.postgresql"
 
 # 0: the access log's and the audit's own transactions do not wait for the disk on PostgreSQL (core/durability.py: a
 # database-server crash can then lose the last ~0.6 s of log rows, nothing else). Default: they wait, like every commit.
