@@ -181,9 +181,10 @@ class SessionStore(SessionBase):
 
     def delete(self, session_key=None):
         if session_key is None:
-            if self.session_key is None:
+            # After a rotation before login the new key is not written yet: what is stored is the key it replaces.
+            session_key = self._replaces if self._fresh else self.session_key
+            if not session_key:
                 return
-            session_key = self.session_key
         user_id = (self._session_cache or {}).get(SESSION_KEY) if session_key == self.session_key else None
         self._delete(session_key, user_id)
 

@@ -7,10 +7,13 @@ not the database's. `log_transaction()` opens the transaction that holds only su
 memory, and the WAL writer flushes it within three times `wal_writer_delay` (600 ms by default).
 
 What this trades (README, design notes): a crash of the *database server* (or its machine) in that window loses
-those last log rows; it never loses or tears any other data, never leaves a partial row and never reorders
-commits (PostgreSQL docs, "Asynchronous Commit"). A crash of the portal loses nothing. Only transactions that
-`log_transaction()` opens itself are relaxed: called inside a caller's transaction (a document upload, a rights
-change, the token step) it adds nothing, not even a savepoint, and the caller's commit waits for the disk as always.
+those last log rows, and the writes that belong to such a row and are made in its transaction: the login's
+`last_login` beside its event (core/audit.record's `along`), so a password-reset link made before a lost login
+could work again until the next login. It never loses or tears any other data, never leaves a partial row and
+never reorders commits (PostgreSQL docs, "Asynchronous Commit"). A crash of the portal loses nothing. Only
+transactions that `log_transaction()` opens itself are relaxed: called inside a caller's transaction (a document
+upload, a rights change, the token step) it adds nothing, not even a savepoint, and the caller's commit waits for
+the disk as always.
 It is off unless LOG_ROWS_WAIT_FOR_DISK=0: on this project's machines a flush took 0.3-2.7 ms and the side-by-side
 runs showed no gain beyond their noise (bench/RESULTS.md), so by default every commit waits; an operator whose disk
 flushes slowly (a network volume) may choose the trade.

@@ -9,8 +9,15 @@ A server that drops a connection tells the client: it sends its last message (FA
 and closes the socket, which makes the idle socket readable. So a kept connection that psycopg sees as healthy and
 idle (no transaction open), whose socket has nothing to read, is taken as usable without the round trip; anything
 else (something to read, an error or hang-up on the socket, another state, psycopg 2, any doubt) runs Django's
-check as before. What this does not see, Django's check would not have seen quickly either: a peer that vanished
-without a word (a cut network) answers neither; there the request fails and Django replaces the connection after it.
+check as before.
+
+What this trades: a connection whose server side is gone *without a word to this socket* is found by the request's
+first query instead of by `SELECT 1`. Where the network answers that query at once with a reset (the database's
+address moved to another machine in a failover, a firewall or load balancer that forgot the connection), Django's
+check would have replaced the connection and the request would have worked; here that one request fails (an
+error page, nothing written: its transaction never started) and Django replaces the connection after it. Where
+nothing answers at all (a cut network), both wait alike. DATABASE_CONN_MAX_AGE (60 s by default) keeps every
+connection younger than a minute, well under the idle timeouts of common load balancers and NAT gateways.
 """
 
 from __future__ import annotations

@@ -166,3 +166,14 @@ def test_redis_a_flush_after_a_rotation_before_login_deletes_the_old_key():
     store.cycle_key()
     store.flush()
     assert not session_exists(old.session_key) and store.session_key is None
+
+
+@pytest.mark.skipif(not REDIS, reason="the Redis engine only (REDIS_URL)")
+def test_redis_a_delete_after_a_rotation_before_login_deletes_the_stored_key():
+    old = session_store_class()()
+    old["a"] = 1
+    old.save()
+    store = session_store_class()(old.session_key)
+    store.cycle_key()  # the new key is only chosen; the old one is what Redis holds
+    store.delete()
+    assert not session_exists(old.session_key)
