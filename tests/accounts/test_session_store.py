@@ -157,23 +157,26 @@ def test_redis_a_rotation_before_login_is_written_by_the_save_and_a_taken_key_is
     sessions_redis.client().delete(sessions_redis.KEY_PREFIX + "z" * 32)
 
 
-@pytest.mark.skipif(not REDIS, reason="the Redis engine only (REDIS_URL)")
-def test_redis_a_flush_after_a_rotation_before_login_deletes_the_old_key():
+def _rotated_before_login():
+    """A visitor's stored session (no user) whose key was rotated in this request: the new key is only chosen,
+    the old one is what Redis holds. Returns the old key and the store."""
     old = session_store_class()()
     old["a"] = 1
     old.save()
     store = session_store_class()(old.session_key)
     store.cycle_key()
+    return old.session_key, store
+
+
+@pytest.mark.skipif(not REDIS, reason="the Redis engine only (REDIS_URL)")
+def test_redis_a_flush_after_a_rotation_before_login_deletes_the_old_key():
+    old_key, store = _rotated_before_login()
     store.flush()
-    assert not session_exists(old.session_key) and store.session_key is None
+    assert not session_exists(old_key) and store.session_key is None
 
 
 @pytest.mark.skipif(not REDIS, reason="the Redis engine only (REDIS_URL)")
 def test_redis_a_delete_after_a_rotation_before_login_deletes_the_stored_key():
-    old = session_store_class()()
-    old["a"] = 1
-    old.save()
-    store = session_store_class()(old.session_key)
-    store.cycle_key()  # the new key is only chosen; the old one is what Redis holds
+    old_key, store = _rotated_before_login()
     store.delete()
-    assert not session_exists(old.session_key)
+    assert not session_exists(old_key)
