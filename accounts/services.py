@@ -22,6 +22,7 @@ from core import audit, throttling
 from core.links import site_url
 from core.mailer import mail_enqueue
 from core.prepared import PreparedUpdate
+from core.response_boundary import after_response
 
 # When the password step succeeded; the second step (twofactor) must follow within its time limit.
 SESSION_PASSWORD_AT = "accounts.password_at"
@@ -48,7 +49,8 @@ def user_login(*, request, user: User, chosen_language: str | None) -> None:
     if supported_language(chosen_language) and chosen_language != user.language:
         user.language = chosen_language
         user.save(update_fields=["language"])
-    lockout.record_success(email=user.email, ip=throttling.client_ip(request))
+    # Taking back the counted attempt changes nothing in this response: done once it has been sent.
+    after_response(lockout.record_success, email=user.email, ip=throttling.client_ip(request))
 
 
 _LAST_LOGIN = PreparedUpdate(User, "last_login")

@@ -48,11 +48,12 @@ def record(
     kind: str, *, user=None, actor=None, email: str = "", ip: str | None = None, detail: str = "", along=()
 ) -> AuditEvent:
     """`along`: writes that belong to the event (core.prepared.PreparedUpdate statements, e.g. the login's
-    last_login), written with it in one round trip: both or neither."""
+    last_login), written with it in one round trip: both or neither. In a request the write may be sent ahead and
+    its commit read before the response leaves (core/durability.py); the event returned then has no key."""
     if kind not in _KINDS:
         raise ValueError(f"audit event kind {kind!r} is not registered")
     with log_row():  # on its own: a log transaction (core/durability.py)
-        event = _EVENTS.create_along(
+        event = _EVENTS.send_along(
             along,
             kind=kind,
             user=user if getattr(user, "pk", None) else None,

@@ -1,4 +1,18 @@
-"""Log rows whose commit may skip the wait for the disk (issue 18, opt-in): the access log and the audit events.
+"""When a log row's commit is waited for (issue 18): the access log and the audit events.
+
+Sent ahead (the default)
+------------------------
+In a request, on PostgreSQL, outside any transaction of a caller's, a log row written with
+`core.prepared.PreparedInsert.send_along` (every audit event, every access-log row) is sent without waiting for its
+answer (core/postgresql/base.py, `send_ahead`), so that the wait for its commit (the disk) overlaps the work that
+follows: the session saved, the response built. The outermost middleware (core/response_boundary.py) reads every
+answer before the response leaves; a row that failed turns the response into the error page (nothing of the page
+reaches the user, the session cookie neither). So, as before, no response goes out before its log rows are on
+disk. Any other use of that connection first reads the answer. Elsewhere (management commands, the worker, inside
+a transaction, SQLite) the row is written and waited for at once.
+
+Relaxed (opt-in)
+----------------
 
 A view writes one access-log row; on PostgreSQL its commit waits for the write-ahead log to reach the disk (0.3 to
 2.7 ms on this project's machine, depending on the day), and with gunicorn's sync workers that wait is the worker's,
@@ -24,7 +38,21 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
+
+from core.response_boundary import in_request
+
+
+def may_send_ahead(conn) -> bool:
+    """A log row written now on `conn` may be sent ahead: in a request whose answers are read before its response
+    leaves (core/response_boundary.py), every commit waits for the disk (the default), and the backend can
+    (PostgreSQL, autocommit, no transaction of a caller's)."""
+    return (
+        in_request()
+        and getattr(settings, "LOG_ROWS_WAIT_FOR_DISK", True)
+        and hasattr(conn, "send_ahead")
+        and conn.can_send_ahead()
+    )
 
 
 def _relaxed() -> bool:
@@ -34,6 +62,19 @@ def _relaxed() -> bool:
         and connection.vendor == "postgresql"
         and not getattr(settings, "LOG_ROWS_WAIT_FOR_DISK", True)
     )
+
+
+def wait_sent_rows() -> None:
+    """Read the answer of every log row sent ahead on this thread's connections; raises the first failure."""
+    failure = None
+    for conn in connections.all(initialized_only=True):
+        if getattr(conn, "sent_ahead", False):
+            try:
+                conn.wait_sent()
+            except DatabaseError as exc:
+                failure = failure or exc
+    if failure is not None:
+        raise failure
 
 
 @contextmanager

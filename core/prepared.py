@@ -23,6 +23,8 @@ from django.core.exceptions import EmptyResultSet, ImproperlyConfigured, Validat
 from django.db import connections, router, transaction
 from django.db.models.signals import post_save, pre_save
 
+from core.durability import may_send_ahead
+
 logger = logging.getLogger(__name__)
 
 # A marker value (inside every integer range): the compiled SQL's parameter that equals it is the one a call fills in.
@@ -351,6 +353,15 @@ class PreparedInsert:
     def create_along(self, statements, **values):
         """`create(**values)`, with other writes (`PreparedUpdate.statement`) in the same round trip where the
         database takes several statements at once, else one by one: in either case all or none of them."""
+        return self._create(statements, values, ahead=False)
+
+    def send_along(self, statements=(), **values):
+        """`create_along()` for a log row whose key nobody reads: where core/durability.py allows it (a request,
+        PostgreSQL, no transaction of a caller's) the writes are sent ahead, one message, and their commit is read
+        before the response leaves; the object returned then has no key. Elsewhere exactly `create_along()`."""
+        return self._create(statements, values, ahead=True)
+
+    def _create(self, statements, values, *, ahead: bool):
         model = self.model
         if (
             pre_save.has_listeners(model)
@@ -378,6 +389,12 @@ class PreparedInsert:
             return _orm_along(statements, model, values)
         connection = connections[alias]
         params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in compiled.fields]
+        if ahead and may_send_ahead(connection):  # one message: PostgreSQL runs its statements as one transaction
+            connection.send_ahead(
+                "; ".join([*(s.sql for s in statements), compiled.sql]),
+                [*(p for s in statements for p in s.params), *params],
+            )
+            return obj
         with connection.cursor() as cursor:
             if not statements:
                 cursor.execute(compiled.sql, params)

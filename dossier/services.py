@@ -143,7 +143,9 @@ def access_log_record(
 
     This row is the record of the access; no audit event is written beside it (the audit log keeps the refused
     attempts, `access_refused_record`, and the security events). `actor_employer` (the name of the actor's
-    employer, "" for none) may be passed when the caller already has it, to save the query.
+    employer, "" for none) may be passed when the caller already has it, to save the query. In a request the row
+    may be sent ahead and its commit read before the response leaves (core/durability.py); the row returned then
+    has no key.
     """
     if actor_employer is None:
         employment = Employment.objects.select_related("employer").filter(user=actor).first()
@@ -153,7 +155,7 @@ def access_log_record(
         actor.pk, subject.pk, action, document.pk if document is not None else "-", ip,
     )  # fmt: skip
     with log_row():  # on its own: a log transaction (core/durability.py)
-        return _ACCESS_LOG.create(
+        return _ACCESS_LOG.send_along(
             **_actor_columns(actor, actor_employer),
             subject=subject,
             document=document,

@@ -1,5 +1,8 @@
-"""Django's PostgreSQL backend, with its per-request connection health check asked of the socket first (issue 18).
+"""Django's PostgreSQL backend (issue 18), with two changes: its per-request connection health check asks the socket
+first, and a log row may be sent ahead, its commit read back later (`send_ahead`, core/durability.py).
 
+The health check
+----------------
 With CONN_HEALTH_CHECKS (portal/settings/base.py), Django sends `SELECT 1` before the first query of every request
 on a kept connection, so that a connection the server dropped (a restart, `pg_terminate_backend`, an idle timeout)
 is replaced instead of failing that request. That costs a round trip on every request, about 0.2 ms of wall time
@@ -18,18 +21,111 @@ check would have replaced the connection and the request would have worked; here
 error page, nothing written: its transaction never started) and Django replaces the connection after it. Where
 nothing answers at all (a cut network), both wait alike. DATABASE_CONN_MAX_AGE (60 s by default) keeps every
 connection younger than a minute, well under the idle timeouts of common load balancers and NAT gateways.
+
+A write sent ahead
+------------------
+`send_ahead(sql, params)` sends one autocommit write (one query message: PostgreSQL runs its statements as one
+transaction) and returns without reading the answer, so that the wait for its commit (the disk) overlaps the work
+that follows; `wait_sent()` reads the answer and raises the write's error. Until then the connection serves no one
+else: every statement, transaction start, commit, rollback, health check and close on it first calls
+`wait_sent()`, so nothing can interleave with the write or read its answer as its own. When the answer is read is
+core/durability.py's rule (before the response leaves).
 """
 
 from __future__ import annotations
 
+import logging
 import select
 
+from django.db import DatabaseError
 from django.db.backends.postgresql import base
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
+logger = logging.getLogger(__name__)
+
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sent_ahead = False  # a write is on its way; its answer is not read yet
+
+    # ------------------------------------------------------------------------------------ a write sent ahead
+    def can_send_ahead(self) -> bool:
+        """psycopg 3 with client-side binding (one message holds the statements and their values), autocommit and
+        no transaction of a caller's open."""
+        return (
+            is_psycopg3
+            and not self.settings_dict.get("OPTIONS", {}).get("server_side_binding")
+            and not self.in_atomic_block
+            and self.get_autocommit()
+        )
+
+    def send_ahead(self, sql: str, params) -> None:
+        """Send one write (several statements joined by "; " run as one transaction) without waiting for it."""
+        from psycopg import generators
+
+        self.wait_sent()  # one at a time
+        if not self.can_send_ahead():
+            raise RuntimeError("send_ahead: only in autocommit, outside a transaction")
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        with self.wrap_database_errors:
+            conn = self.connection
+            with conn.lock:
+                with conn.cursor() as cursor:  # Django's client-side cursor: the values merged as execute() would
+                    query = cursor.mogrify(sql, params)
+                conn.pgconn.send_query(query.encode(conn.info.encoding))
+                self.sent_ahead = True
+                self.execute_wrappers.insert(0, self._wait_first)
+                conn.wait(generators.send(conn.pgconn))  # flushed: the server has it
+
+    def wait_sent(self) -> None:
+        """Read the answer of the write sent ahead, if any; raises its error (a DatabaseError) where it failed."""
+        if not self.sent_ahead:
+            return
+        from psycopg import errors, generators, pq
+
+        self.sent_ahead = False
+        self.execute_wrappers.remove(self._wait_first)
+        with self.wrap_database_errors:
+            conn = self.connection
+            with conn.lock:
+                results = conn.wait(generators.fetch_many(conn.pgconn))
+            for result in results:
+                if result.status == pq.ExecStatus.FATAL_ERROR:
+                    raise errors.error_from_result(result, encoding=conn.info.encoding)
+
+    def _wait_first(self, execute, sql, params, many, context):
+        self.wait_sent()
+        return execute(sql, params, many, context)
+
+    def _set_autocommit(self, autocommit):
+        self.wait_sent()
+        super()._set_autocommit(autocommit)
+
+    def _commit(self):
+        self.wait_sent()
+        return super()._commit()
+
+    def _rollback(self):
+        self.wait_sent()
+        return super()._rollback()
+
+    def _close(self):
+        try:
+            self.wait_sent()
+        except DatabaseError:  # its request has told the user already (core/durability.py); closing goes on
+            logger.exception("a write sent ahead failed; found at close")
+        finally:
+            super()._close()
+
+    def is_usable(self):
+        self.wait_sent()
+        return super().is_usable()
+
+    # ------------------------------------------------------------------------------------ the health check
     def close_if_health_check_failed(self):
+        self.wait_sent()
         if (
             self.connection is not None
             and self.health_check_enabled

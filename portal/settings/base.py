@@ -94,6 +94,7 @@ if DEV_APPS:
 # --- end of dev-only apps -----------------------------------------------------------------------------------------
 
 MIDDLEWARE = [
+    "core.response_boundary.ResponseBoundaryMiddleware",  # outermost: log rows read back before a response leaves
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
