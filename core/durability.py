@@ -35,6 +35,7 @@ flushes slowly (a network volume) may choose the trade.
 
 from __future__ import annotations
 
+import contextvars
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -53,6 +54,29 @@ def may_send_ahead(conn) -> bool:
         and hasattr(conn, "send_ahead")
         and conn.can_send_ahead()
     )
+
+
+_COMMIT_AHEAD = contextvars.ContextVar("commit_ahead", default=False)
+
+
+@contextmanager
+def atomic_committed_ahead():
+    """`transaction.atomic()` whose COMMIT, in a request on PostgreSQL, is sent ahead and read at the response's
+    edge, as a log row is. For a transaction after which only the session and the response depend on it (the token
+    step's device and event): if the COMMIT fails, the error page goes out instead of the response. Not where
+    on_commit hooks are registered (those then commit as usual), and nested in a caller's transaction it is plain
+    atomic()."""
+    token = _COMMIT_AHEAD.set(True)
+    try:
+        with transaction.atomic():
+            yield
+    finally:
+        _COMMIT_AHEAD.reset(token)
+
+
+def commit_may_go_ahead(conn) -> bool:
+    """The COMMIT being made now on `conn` may be sent ahead (core/postgresql/base.py `_commit`)."""
+    return _COMMIT_AHEAD.get() and in_request() and not conn.run_on_commit and not conn.in_atomic_block
 
 
 def _relaxed() -> bool:

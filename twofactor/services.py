@@ -22,6 +22,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from accounts.events import Event as AccountEvent
 from accounts.services import user_sessions_end
 from core import audit, throttling
+from core.durability import atomic_committed_ahead
 from core.links import site_url
 from core.mailer import mail_enqueue
 from twofactor import passkeys, selectors
@@ -268,7 +269,6 @@ def recovery_codes_replace(*, user, notify: bool = False) -> list[str]:
 
 
 # ----------------------------------------------------------------------------------------------- verification
-@transaction.atomic
 def device_verify(*, user, token: str, ip: str | None = None, primary=None) -> VerifyResult:
     """Check a code against the user's method, else against the recovery codes (a match there is spent).
 
@@ -276,7 +276,15 @@ def device_verify(*, user, token: str, ip: str | None = None, primary=None) -> V
     answers with the time it may be tried again instead of a generic "invalid". `primary` may be the reference to
     the user's app or SMS device (selectors.DeviceRef) when the caller has it already; its row is read here, once,
     locked, before the check.
+
+    One transaction (the lock, the device's use, the event), whose COMMIT in a request is sent ahead and read at the
+    response's edge (core/durability.atomic_committed_ahead): the session rotation and the response overlap it.
     """
+    with atomic_committed_ahead():
+        return _device_verify(user=user, token=token, ip=ip, primary=primary)
+
+
+def _device_verify(*, user, token: str, ip: str | None, primary) -> VerifyResult:
     token = "".join(str(token).split()).replace("-", "").lower()  # typed with spaces, a dash or capitals
     if not token.isascii():
         return VerifyResult(device=None)

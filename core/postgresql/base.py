@@ -29,7 +29,9 @@ transaction) and returns without reading the answer, so that the wait for its co
 that follows; `wait_sent()` reads the answer and raises the write's error. Until then the connection serves no one
 else: every statement, transaction start, commit, rollback, health check and close on it first calls
 `wait_sent()`, so nothing can interleave with the write or read its answer as its own. When the answer is read is
-core/durability.py's rule (before the response leaves).
+core/durability.py's rule (before the response leaves). The COMMIT of a transaction opened with
+`durability.atomic_committed_ahead()` is sent the same way (`_commit`); atomic()'s switch back to autocommit then
+waits for its answer too.
 """
 
 from __future__ import annotations
@@ -41,13 +43,17 @@ from django.db import DatabaseError
 from django.db.backends.postgresql import base
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
+from core.durability import commit_may_go_ahead
+
 logger = logging.getLogger(__name__)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.sent_ahead = False  # a write is on its way; its answer is not read yet
+        self.sent_ahead = False  # a write (or a COMMIT) is on its way; its answer is not read yet
+        self._commit_sent = False  # what is on its way is a transaction's COMMIT
+        self._autocommit_when_read = False
 
     # ------------------------------------------------------------------------------------ a write sent ahead
     def can_send_ahead(self) -> bool:
@@ -62,22 +68,25 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def send_ahead(self, sql: str, params) -> None:
         """Send one write (several statements joined by "; " run as one transaction) without waiting for it."""
-        from psycopg import generators
-
         self.wait_sent()  # one at a time
         if not self.can_send_ahead():
             raise RuntimeError("send_ahead: only in autocommit, outside a transaction")
         self.close_if_health_check_failed()
         self.ensure_connection()
         with self.wrap_database_errors:
-            conn = self.connection
-            with conn.lock:
-                with conn.cursor() as cursor:  # Django's client-side cursor: the values merged as execute() would
-                    query = cursor.mogrify(sql, params)
-                conn.pgconn.send_query(query.encode(conn.info.encoding))
-                self.sent_ahead = True
-                self.execute_wrappers.insert(0, self._wait_first)
-                conn.wait(generators.send(conn.pgconn))  # flushed: the server has it
+            with self.connection.cursor() as cursor:  # Django's client-side cursor: values merged as execute() would
+                query = cursor.mogrify(sql, params)
+            self._send(query.encode(self.connection.info.encoding))
+
+    def _send(self, query: bytes) -> None:
+        from psycopg import generators
+
+        conn = self.connection
+        with conn.lock:
+            conn.pgconn.send_query(query)
+            self.sent_ahead = True
+            self.execute_wrappers.insert(0, self._wait_first)
+            conn.wait(generators.send(conn.pgconn))  # flushed: the server has it
 
     def wait_sent(self) -> None:
         """Read the answer of the write sent ahead, if any; raises its error (a DatabaseError) where it failed."""
@@ -87,24 +96,40 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
         self.sent_ahead = False
         self.execute_wrappers.remove(self._wait_first)
+        autocommit, self._autocommit_when_read, self._commit_sent = self._autocommit_when_read, False, False
         with self.wrap_database_errors:
             conn = self.connection
-            with conn.lock:
-                results = conn.wait(generators.fetch_many(conn.pgconn))
-            for result in results:
-                if result.status == pq.ExecStatus.FATAL_ERROR:
-                    raise errors.error_from_result(result, encoding=conn.info.encoding)
+            try:
+                with conn.lock:
+                    results = conn.wait(generators.fetch_many(conn.pgconn))
+                for result in results:
+                    if result.status == pq.ExecStatus.FATAL_ERROR:
+                        self.errors_occurred = True  # the request's end checks the connection before keeping it
+                        raise errors.error_from_result(result, encoding=conn.info.encoding)
+            finally:
+                if autocommit and not conn.closed:
+                    conn.autocommit = True  # Django's atomic() turned it on after the COMMIT sent ahead
 
     def _wait_first(self, execute, sql, params, many, context):
         self.wait_sent()
         return execute(sql, params, many, context)
 
     def _set_autocommit(self, autocommit):
+        if autocommit and self.sent_ahead and self._commit_sent:
+            # atomic()'s exit right after the COMMIT sent ahead: psycopg takes it once the answer is read
+            self._autocommit_when_read = True
+            return
         self.wait_sent()
         super()._set_autocommit(autocommit)
 
     def _commit(self):
         self.wait_sent()
+        self._commit_sent = False
+        if self.connection is not None and commit_may_go_ahead(self):
+            with self.wrap_database_errors:
+                self._send(b"COMMIT")
+            self._commit_sent = True
+            return None
         return super()._commit()
 
     def _rollback(self):
@@ -125,6 +150,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     # ------------------------------------------------------------------------------------ the health check
     def close_if_health_check_failed(self):
+        if self.connection is None or not self.health_check_enabled or self.health_check_done:
+            return  # no check now (Django's own first test), so nothing to read first
         self.wait_sent()
         if (
             self.connection is not None

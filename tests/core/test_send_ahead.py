@@ -222,3 +222,96 @@ def test_a_good_login_takes_back_its_counted_attempt_once_the_response_is_sent(c
     response = client.post("/accounts/login/", {"username": user.email, "password": PASSWORD})
     assert response.status_code == 302
     assert taken_back == [user.email]  # the test client closes the response, as a server does
+
+
+# ------------------------------------------------------------------------------------ a COMMIT sent ahead
+@pytest.fixture
+def commits(monkeypatch):
+    """Each COMMIT sent ahead on the default connection."""
+    seen = []
+    send = connection._send  # noqa: SLF001
+
+    def spy(query):
+        if query == b"COMMIT":
+            seen.append(query)
+        return send(query)
+
+    monkeypatch.setattr(connection, "_send", spy)
+    return seen
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_the_token_steps_commit_is_sent_ahead_and_read_before_the_response(client, login, enrolled_user, commits):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.conftest import totp_code
+
+    user = enrolled_user
+    login(user)
+    device = TOTPDevice.objects.get(user=user)
+    response = client.post("/twofactor/verify/", {"token": totp_code()})
+    assert response["Location"] == "/dossier/"
+    assert commits == [b"COMMIT"]
+    assert not connection.sent_ahead and connection.get_autocommit() and connection.connection.autocommit
+    assert TOTPDevice.objects.get(pk=device.pk).last_t is not None  # the code is spent, committed
+    assert AuditEvent.objects.filter(user=user, kind="otp_success").count() == 1
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_after_a_commit_sent_ahead_the_next_statement_runs_in_autocommit_once_the_commit_is_read(user, commits):
+    from core.durability import atomic_committed_ahead
+
+    def view(request):
+        with atomic_committed_ahead():
+            audit.record(Event.LOGOUT, user=user)
+        assert connection.sent_ahead and connection.get_autocommit()
+        assert AuditEvent.objects.filter(user=user).count() == 1  # reads the COMMIT's answer first
+        assert not connection.sent_ahead and connection.connection.autocommit and not connection.in_atomic_block
+        return HttpResponse()
+
+    _through_the_boundary(view)
+    assert commits == [b"COMMIT"]
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_that_fails_raises_at_the_boundary_and_nothing_of_the_transaction_stays(user, commits):
+    from core.durability import atomic_committed_ahead
+
+    def view(request):
+        with atomic_committed_ahead():
+            AuditEvent.objects.create(kind=Event.LOGOUT, user_id=user.pk)
+            AuditEvent.objects.create(kind=Event.LOGOUT, user_id=user.pk + 10_000)  # a deferred foreign key: COMMIT
+        return HttpResponse("the page")
+
+    with pytest.raises(DatabaseError):
+        _through_the_boundary(view)
+    assert commits == [b"COMMIT"]
+    assert connection.get_autocommit() and connection.connection.autocommit
+    assert AuditEvent.objects.count() == 0  # neither row, and the connection serves the next statement
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_with_on_commit_work_nested_or_outside_a_request_is_made_as_usual(user, commits):
+    from core.durability import atomic_committed_ahead
+
+    hooks = []
+    with atomic_committed_ahead():  # outside a request
+        audit.record(Event.LOGOUT, user=user)
+
+    def view(request):
+        with atomic_committed_ahead():
+            audit.record(Event.LOGOUT, user=user)
+            transaction.on_commit(lambda: hooks.append("ran"))
+        assert hooks == ["ran"] and not connection.sent_ahead
+        with transaction.atomic(), atomic_committed_ahead():  # inside a caller's transaction: the caller's commit
+            audit.record(Event.LOGOUT, user=user)
+        assert not connection.sent_ahead
+        return HttpResponse()
+
+    _through_the_boundary(view)
+    assert commits == []
+    assert AuditEvent.objects.filter(user=user).count() == 3
