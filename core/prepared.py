@@ -284,22 +284,42 @@ def fetch_many(*calls) -> list[list]:
 
 def _objects(compiler, alias: str, rows):
     """Model objects from rows, as Django's ModelIterable makes them from the same compiler's SQL."""
-    from django.db.models.query import get_related_populators
-
+    converters, model, init_list, start, end, related_populators, annotations = _materializer(compiler, alias)
     if compiler.has_extra_select:
         rows = [row[: compiler.col_count] for row in rows]
-    select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
-    model = klass_info["model"]
-    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-    init_list = [column[0].target.attname for column in select[start:end]]
-    related_populators = get_related_populators(klass_info, select, alias)
-    for row in compiler.results_iter([rows]):
+    if converters:
+        rows = compiler.apply_converters(rows, converters)
+    for row in rows:
         obj = model.from_db(alias, init_list, row[start:end])
         for populator in related_populators:
             populator.populate(row, obj)
-        for attr, position in (annotation_col_map or {}).items():
+        for attr, position in annotations:
             setattr(obj, attr, row[position])
         yield obj
+
+
+def _materializer(compiler, alias: str) -> tuple:
+    """What `_objects` needs of a compiled statement, worked out at its first rows and kept with it (issue 18): the
+    value converters (`SQLCompiler.results_iter` looks them up for every query), the model's columns and the
+    related objects' populators (`ModelIterable` builds them for every query; they keep nothing of a row)."""
+    found = getattr(compiler, "_prepared_materializer", None)
+    if found is not None and found[0] == alias:
+        return found[1]
+    from django.db.models.query import get_related_populators
+
+    select, klass_info = compiler.select, compiler.klass_info
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    made = (
+        compiler.get_converters([column[0] for column in select[: compiler.col_count]]),
+        klass_info["model"],
+        [column[0].target.attname for column in select[start:end]],
+        start,
+        end,
+        get_related_populators(klass_info, select, alias),
+        tuple((compiler.annotation_col_map or {}).items()),
+    )
+    compiler._prepared_materializer = (alias, made)  # noqa: SLF001 - our own note on a compiler we keep
+    return made
 
 
 # ------------------------------------------------------------------------------------- an INSERT, compiled once

@@ -1,5 +1,6 @@
 """Employee pages of the dossier: all behind the verified second factor (twofactor middleware and otp_required)."""
 
+import html
 import uuid
 
 from csp.decorators import csp_replace
@@ -14,8 +15,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.http import content_disposition_header, urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views import View
@@ -118,27 +120,29 @@ _ROW = (
 def document_rows(documents) -> str:
     """The list's rows as HTML, made in one pass (issue 18): one reverse() and one translation of each category
     label per page, the time zone looked up once, and the markup formatted in Python instead of a template loop
-    (a body with 20 documents rendered in a third of the time)."""
-    pattern = reverse("dossier:document", kwargs={"pk": _ZERO})
-    labels = {value: str(label) for value, label in Document.Category.choices}
+    (a body with 20 documents rendered in a third of the time). Every value from the database (the title, an
+    unknown category, the size text) is escaped as the template escaped it (Django's `escape` is `html.escape`);
+    the link's pattern once, the rest is ours."""
+    zero = str(_ZERO)
+    pattern = html.escape(reverse("dossier:document", kwargs={"pk": _ZERO}))
+    labels = {value: html.escape(str(label)) for value, label in Document.Category.choices}
     zone = timezone.get_current_timezone()
     badge = format_html('<span class="badge">{}</span>', _("new"))
-    return format_html_join(
-        "",
-        _ROW,
-        (
-            (
-                " unread" if d.first_opened_at is None else "",
-                pattern.replace(str(_ZERO), str(d.pk)),
-                d.title,
-                badge if d.first_opened_at is None else "",
-                labels.get(d.category, d.category),
+    rows = []
+    for d in documents:
+        unread = d.first_opened_at is None
+        rows.append(
+            _ROW.format(
+                " unread" if unread else "",
+                pattern.replace(zero, str(d.pk)),
+                html.escape(d.title),
+                badge if unread else "",
+                labels.get(d.category) or html.escape(d.category),
                 d.uploaded_at.astimezone(zone).strftime("%d-%m-%Y"),
-                filesizeformat(d.size),
+                html.escape(filesizeformat(d.size)),
             )
-            for d in documents
-        ),
-    )
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - each value above escaped
 
 
 def _own_document_or_404(request, pk):
