@@ -7,8 +7,9 @@ If the cache is down the limits fail open (login keeps working; argon2 and the s
 error is logged: locking every employee out because Redis restarted would be worse.
 
 Cost (issue 18): with Redis a login pays two round trips for all of this, one script that checks and counts the
-attempt (`attempt`) and one that clears the count after a good login (`record_success`); the rules are written
-once more below as those scripts. Without Redis (make run: one process) the same rules run on Django's cache API.
+attempt (`attempt`, or `PendingAttempt`: sent, and read after the account's row) and one that clears the count
+after a good login (`record_success`, after the response); the rules are written once more below as those scripts.
+Without Redis (make run: one process) the same rules run on Django's cache API.
 """
 
 import logging
@@ -19,6 +20,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.utils.crypto import salted_hmac
 from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 
 from core import throttling
 
@@ -153,11 +155,79 @@ def _script(client, source: str) -> Script:
     return _scripts[source]
 
 
-def _attempt_redis(client, *, email: str, ip: str, now: int) -> Verdict:
+def _attempt_call(*, email: str, ip: str, now: int) -> tuple[list, list]:
+    """The attempt script's keys and arguments."""
     window = throttling.Window.at(now, period=IP_PERIOD)
     keys = [*_keys(email), throttling.window_key(_IP_SCOPE, ip, period=IP_PERIOD, now=now)]
     keys.append(throttling.window_key(_IP_SCOPE, ip, period=IP_PERIOD, now=now - IP_PERIOD))
     args = [now, FREE_FAILURES, FIRST_WAIT, MAX_WAIT, _TTL, IP_LIMIT, window.overlap, 2 * IP_PERIOD + 1]
     args.append(window.retry_after)
-    allowed, retry_at = _script(client, _ATTEMPT)(keys=[cache.make_key(k) for k in keys], args=args, client=client)
+    return [cache.make_key(k) for k in keys], args
+
+
+def _verdict(reply) -> Verdict:
+    allowed, retry_at = reply
     return Verdict(True) if allowed else Verdict(False, float(retry_at))
+
+
+def _attempt_redis(client, *, email: str, ip: str, now: int) -> Verdict:
+    keys, args = _attempt_call(email=email, ip=ip, now=now)
+    return _verdict(_script(client, _ATTEMPT)(keys=keys, args=args, client=client))
+
+
+class PendingAttempt:
+    """`attempt()` sent now and its verdict read later (issue 18): the login view reads the account's row while
+    Redis answers. The rule is unchanged: the verdict is read, and the attempt counted, before any password check.
+
+    `verdict()` reads it (once; later calls give the same); `abandon()` drops an unread answer with its connection
+    (the view calls it in a `finally`, so a failure in between never leaves an answer for the next command on that
+    connection). Without Redis, or when sending fails, `verdict()` is `attempt()` itself (failing open, loudly)."""
+
+    def __init__(self, *, email: str, ip: str):
+        self.email, self.ip = email, ip
+        self._result: Verdict | None = None
+        self._pool = self._conn = None
+        try:
+            client = _redis()
+            if client is None:
+                return
+            keys, args = _attempt_call(email=email, ip=ip, now=int(time.time()))
+            sha = _script(client, _ATTEMPT).sha
+            pool = client.connection_pool
+            conn = pool.get_connection()
+            try:
+                conn.send_command("EVALSHA", sha, len(keys), *keys, *args)
+            except BaseException:
+                conn.disconnect()
+                pool.release(conn)
+                raise
+            self._pool, self._conn = pool, conn
+        except Exception:  # noqa: BLE001 - verdict() asks again the usual way
+            logger.warning("Login limits: sending the attempt ahead failed; asking at once", exc_info=True)
+
+    def verdict(self) -> Verdict:
+        if self._result is None:
+            if self._conn is None:
+                self._result = attempt(email=self.email, ip=self.ip)
+            else:
+                self._result = self._read()
+        return self._result
+
+    def _read(self) -> Verdict:
+        conn, self._conn = self._conn, None
+        try:
+            return _verdict(conn.read_response())
+        except NoScriptError:  # Redis lost its scripts (a restart): nothing ran; the usual call loads it and counts
+            return attempt(email=self.email, ip=self.ip)
+        except Exception:  # noqa: BLE001 - fail open, loudly, as attempt()
+            conn.disconnect()
+            logger.exception("Login limits unavailable (cache down); allowing the attempt")
+            return Verdict(True)
+        finally:
+            self._pool.release(conn)
+
+    def abandon(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.disconnect()  # its answer unread: never handed to the next command
+            self._pool.release(conn)

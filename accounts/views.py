@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
-from accounts import idle, lockout, selectors, services
+from accounts import backends, idle, lockout, selectors, services
 from accounts.forms import LoginForm, NewPasswordForm, PasswordChangeForm, PasswordResetRequestForm
 from accounts.tokens import password_reset_tokens
 from core.redirects import safe_next
@@ -57,7 +57,20 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request, *args, **kwargs):
         email, ip = request.POST.get("username", "")[:254], client_ip(request)
-        verdict = lockout.attempt(email=email, ip=ip)  # counted at once when allowed
+        # The limit is asked (and an allowed attempt counted) before any password check; the account's row is read
+        # while its answer is on the way, and the form's check takes that row (accounts/backends.py).
+        pending = lockout.PendingAttempt(email=email, ip=ip)
+        try:
+            candidate = backends.login_candidate.set(selectors.login_candidate(email))
+            verdict = pending.verdict()
+        finally:
+            pending.abandon()  # an answer left unread (the read above failed) goes with its connection
+        try:
+            return self._post(request, email, ip, verdict, *args, **kwargs)
+        finally:
+            backends.login_candidate.reset(candidate)
+
+    def _post(self, request, email, ip, verdict, *args, **kwargs):
         if not verdict.allowed:
             # Before any password check, and the same for an unknown email: nothing tells whether it exists.
             services.login_limited(email=email, ip=ip)
