@@ -123,8 +123,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super()._set_autocommit(autocommit)
 
     def _commit(self):
-        self.wait_sent()
-        self._commit_sent = False
+        self.wait_sent()  # also clears what was sent before
         if self.connection is not None and commit_may_go_ahead(self):
             with self.wrap_database_errors:
                 self._send(b"COMMIT")

@@ -23,6 +23,17 @@ def _through_the_boundary(view):
     return ResponseBoundaryMiddleware(view)(RequestFactory().get("/"))
 
 
+def _assert_written_at_once_in_a_request(user, sent):
+    """An event recorded in a request gets its key at once (it was written and waited for), nothing sent ahead."""
+
+    def view(request):
+        assert audit.record(Event.LOGOUT, user=user).pk is not None
+        return HttpResponse()
+
+    _through_the_boundary(view)
+    assert sent["sent"] == []
+
+
 @pytest.fixture
 def sent(monkeypatch):
     """Each statement sent ahead on the default connection, and the answers read."""
@@ -89,26 +100,15 @@ def test_inside_a_callers_transaction_or_outside_a_request_the_row_is_written_at
     event = audit.record(Event.LOGOUT, user=user)  # outside a request: a command, the worker
     assert event.pk is not None
 
-    def view(request):
-        with transaction.atomic():  # e.g. an upload with its access-log row: one commit for both
-            assert audit.record(Event.LOGOUT, user=user).pk is not None
-        return HttpResponse()
-
-    _through_the_boundary(view)
-    assert sent["sent"] == []
+    with transaction.atomic():  # e.g. an upload with its access-log row: one commit for both
+        _assert_written_at_once_in_a_request(user, sent)
 
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_when_the_operator_relaxes_log_rows_they_are_not_sent_ahead(user, sent, settings):
     settings.LOG_ROWS_WAIT_FOR_DISK = False  # then their own transaction skips the disk wait instead
-
-    def view(request):
-        assert audit.record(Event.LOGOUT, user=user).pk is not None
-        return HttpResponse()
-
-    _through_the_boundary(view)
-    assert sent["sent"] == []
+    _assert_written_at_once_in_a_request(user, sent)
 
 
 @postgresql_only
