@@ -2,23 +2,49 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-LOCKS  := requirements.lock requirements-dev.lock
+# The lowest Python the locks are made for (pyproject's requires-python says the same; tests/test_locks.py checks).
+MIN_PYTHON := 3.11.2
+# requirements-bootstrap.lock: the installer (uv), hashed, installed by the venv's own pip.
+# requirements.lock: the runtime packages (what the image installs). requirements-dev.lock: the runtime packages
+# again, exactly as pinned there, plus tests and tools: the development venv installs this one alone.
+LOCKS  := requirements-bootstrap.lock requirements.lock requirements-dev.lock
+# uv ignores machine-wide uv.toml files and never downloads a Python of its own; nothing is resolved at install.
+UV     := UV_NO_CONFIG=1 UV_PYTHON_DOWNLOADS=never $(BIN)/uv
+UV_INSTALL := $(UV) pip install --quiet --python $(BIN)/python --require-hashes --no-deps --no-build
+LOCK_OPTS  := --quiet --universal --python-version $(MIN_PYTHON) --generate-hashes --no-strip-extras \
+              --custom-compile-command "make lock"
 STAMP  := $(VENV)/.installed-$(shell cat $(LOCKS) pyproject.toml | cksum | cut -d' ' -f1)
 PO     := $(wildcard locale/*/LC_MESSAGES/django.po)
 MO     := $(PO:.po=.mo)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test screenshots install messages makemessages lint ci clean
+.PHONY: run test screenshots install lock messages makemessages lint ci clean
 
-# Runtime lock (what the image installs) plus the dev lock (tests, tools, the bench's S3 server), both hashed.
+# A venv of the machine's Python 3.11; its bundled pip installs only the pinned, hashed uv (requirements-bootstrap.lock);
+# uv installs the dev lock with --require-hashes --no-deps --no-build (every file checked against its hash, no
+# dependency resolved, no source built), then pip's own check must find every requirement met.
 $(STAMP): $(LOCKS) pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:3]; sys.exit(not ((3, 11, 2) <= v < (3, 12)))' || { \
+	  echo "Python $(MIN_PYTHON) up to 3.11.x is needed (found: $$($(PYTHON) --version 2>&1)); set PYTHON=/path/to/python3.11"; \
+	  exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes $(addprefix -r ,$(LOCKS))
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+	  -r requirements-bootstrap.lock
+	$(UV_INSTALL) -r requirements-dev.lock
+	$(BIN)/python -m pip check --disable-pip-version-check
 	rm -f $(VENV)/.installed-*
 	touch $@
 
 install: $(STAMP)
+
+# Re-lock: pins already in the locks are kept (uv prefers them); `make lock UPGRADE=1` moves every package to its
+# newest release. Universal locks: markers for other platforms and Python 3.11 patch releases, extras kept.
+lock: install
+	echo uv | $(UV) pip compile - $(LOCK_OPTS) $(if $(UPGRADE),--upgrade) -o requirements-bootstrap.lock
+	$(UV) pip compile pyproject.toml $(LOCK_OPTS) $(if $(UPGRADE),--upgrade) -o requirements.lock
+	$(UV) pip compile pyproject.toml --extra dev -c requirements.lock $(LOCK_OPTS) $(if $(UPGRADE),--upgrade) \
+	  -o requirements-dev.lock
 
 # GNU gettext's msgfmt builds the .mo files; install it where it is missing (Debian, as root).
 msgfmt:
