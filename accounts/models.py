@@ -93,6 +93,55 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.first_name or self.email
 
 
+class ContactChange(models.Model):
+    """A change of an employee's email address or mobile number asked by staff (dossier/account_rules.py rule 8).
+
+    It is not applied when asked: the account keeps the address and number its owner proved, so every link and
+    code still goes there, until the employee confirms the change through the mail to that address, or provider
+    staff other than the one who asked confirm it with a written reason. A newer request replaces a pending one.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("awaiting confirmation")
+        CONFIRMED = "confirmed", _("confirmed")
+        REJECTED = "rejected", _("rejected")
+        REPLACED = "replaced", _("replaced by a newer request")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_changes")
+    # None: that field is not part of the request (so NULL and "" differ). An empty mobile number removes it.
+    new_email = models.EmailField(_("new email address"), max_length=254, null=True, blank=True)  # noqa: DJ001
+    new_mobile = models.CharField(_("new mobile number"), max_length=32, null=True, blank=True)  # noqa: DJ001
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # None with a decision: the employee decided, through the link mailed to the address they had proved.
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("decided by"),
+    )
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("contact change")
+        verbose_name_plural = _("contact changes")
+        ordering = ("-requested_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(state="pending"), name="accounts_one_pending_contact_change"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_state_display()})"
+
+    @property
+    def fields(self) -> list[str]:
+        return [f for f, value in (("email", self.new_email), ("mobile", self.new_mobile)) if value is not None]
+
+
 # get() reads at most 21 rows to tell "more than one"; two tell it as well.
 _BY_EMAIL = PreparedQuery(User, lambda shape, email: User._default_manager.filter(email=email)[:2])
 

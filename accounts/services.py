@@ -6,17 +6,19 @@ import time
 from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
+from django.core import signing
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlencode, urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
 from accounts import lockout, selectors
 from accounts.conf import app_settings
 from accounts.events import Event
 from accounts.middleware import LAST_SEEN, STARTED, USER_AGENT
-from accounts.models import User, UserManager
+from accounts.models import ContactChange, User, UserManager
 from accounts.tokens import activation_tokens, password_reset_tokens
 from core import audit, throttling
 from core.links import site_url
@@ -215,51 +217,155 @@ def user_create_by_staff(*, user: User, actor: User, ip: str | None, with_rights
 
 @transaction.atomic
 def user_update_by_staff(*, user: User, actor: User, changes: dict, ip: str | None) -> list[str]:
-    """Staff change an account's fields (already limited to what the actor may change); returns what changed.
+    """Staff change an account's fields (already limited to what the actor may change); returns what changed or
+    was asked.
 
-    A new email or mobile number: the old address is mailed at once, the change is audited with actor and IP, and
-    every session of the user ends. An SMS device keeps its own confirmed number: a mobile number set here is only
-    a suggestion on the enrolment page, never where a login code goes.
+    Name, language and (administrators only) birth date and rights are applied at once. A new email or mobile number
+    of an employee is only asked (contact_change_request): the account keeps the address and number its owner
+    proved until the change is confirmed (dossier/account_rules.py rule 8). Staff accounts are the administrator's
+    own business and change at once.
     """
     stored = User.objects.select_for_update().get(pk=user.pk)
-    old_email = stored.email
     for field, value in changes.items():
         if field == "email":
             changes[field] = UserManager.normalize_email(value)
     changed = [field for field, value in changes.items() if getattr(stored, field) != value]
-    if not changed:
-        return []
-    for field in changed:
+    asked = [f for f in changed if f in CONTACT_FIELDS and not (stored.is_staff or stored.is_superuser)]
+    direct = [f for f in changed if f not in asked]
+    for field in asked:  # the form set them on the instance; it must show what is stored
+        setattr(user, field, getattr(stored, field))
+    if asked:
+        contact_change_request(
+            user=stored,
+            actor=actor,
+            ip=ip,
+            email=changes["email"] if "email" in asked else None,
+            mobile=str(changes["mobile"] or "") if "mobile" in asked else None,
+        )
+    if direct:
+        _apply_by_staff(stored=stored, user=user, actor=actor, ip=ip, fields=direct, changes=changes)
+    return changed
+
+
+def _apply_by_staff(*, stored: User, user: User, actor: User, ip, fields: list[str], changes: dict) -> None:
+    old_email = stored.email
+    for field in fields:
         setattr(stored, field, changes[field])
         setattr(user, field, changes[field])
-    stored.save(update_fields=changed)
-    contact = [field for field in changed if field in CONTACT_FIELDS]
-    rights = [field for field in changed if field in RIGHTS_FIELDS]
-    kind = (
-        Event.CONTACT_CHANGED
-        if contact
-        else Event.RIGHTS_CHANGED
-        if rights
-        else Event.ACCOUNT_CHANGED
-    )
-    audit.record(kind, user=stored, actor=actor, ip=ip, detail=",".join(changed))
+    stored.save(update_fields=fields)
+    contact = [field for field in fields if field in CONTACT_FIELDS]
+    rights = [field for field in fields if field in RIGHTS_FIELDS]
+    kind = Event.CONTACT_CHANGED if contact else Event.RIGHTS_CHANGED if rights else Event.ACCOUNT_CHANGED
+    audit.record(kind, user=stored, actor=actor, ip=ip, detail=",".join(fields))
     if contact or "is_active" in rights:
         user_sessions_end(user=stored)
     if contact:
-        mail_enqueue(
-            to=old_email,
-            template="accounts/email/contact_changed",
-            context={
-                "user": stored,
-                "email_changed": "email" in contact,
-                "mobile_changed": "mobile" in contact,
-                "link": site_url(reverse("accounts:login")),
-                "days": max(1, settings.STAFF_CONTACT_CHANGE_COOLDOWN // 86400),
-            },
-            language=stored.language,
-            send_now=True,
-        )
-    return changed
+        _mail_contact_changed(user=stored, to=old_email, fields=contact)
+
+
+def _mail_contact_changed(*, user: User, to: str, fields: list[str]) -> None:
+    mail_enqueue(
+        to=to,
+        template="accounts/email/contact_changed",
+        context={
+            "user": user,
+            "email_changed": "email" in fields,
+            "mobile_changed": "mobile" in fields,
+            "link": site_url(reverse("accounts:login")),
+            "days": max(1, settings.STAFF_CONTACT_CHANGE_COOLDOWN // 86400),
+        },
+        language=user.language,
+        send_now=True,
+    )
+
+
+# ----------------------------------------------------------------------------------------------- contact changes
+# dossier/account_rules.py rule 8: staff ask, the employee (through the address they proved) or other provider
+# staff (with a reason) decide. Who may decide is the rules module's; these are the writes.
+CONTACT_CHANGE_SALT = "accounts.contact_change"
+
+
+class ContactChangeError(Exception):
+    """The change cannot be decided (any more): its message says why, for the person deciding."""
+
+
+def contact_change_request(*, user: User, actor: User, ip: str | None, email=None, mobile=None) -> ContactChange:
+    """Store the request (a pending one is replaced), audit it, and mail the address the employee proved: what
+    was asked, by whom, and a link to confirm or reject it. Nothing of the account changes."""
+    ContactChange.objects.filter(user=user, state=ContactChange.State.PENDING).update(
+        state=ContactChange.State.REPLACED, decided_at=timezone.now()
+    )
+    change = ContactChange.objects.create(user=user, new_email=email, new_mobile=mobile, requested_by=actor)
+    audit.record(Event.CONTACT_CHANGE_REQUESTED, user=user, actor=actor, ip=ip, detail=",".join(change.fields))
+    token = signing.dumps(change.pk, salt=CONTACT_CHANGE_SALT)
+    mail_enqueue(
+        to=user.email,
+        template="accounts/email/contact_change_requested",
+        context={
+            "user": user,
+            "change": change,
+            "requested_by": actor.get_full_name() or actor.email,
+            "link": site_url(reverse("accounts:contact-change", kwargs={"token": token})),
+            "days": app_settings.CONTACT_CHANGE_LINK_TIMEOUT // 86400,
+        },
+        language=user.language,
+        send_now=True,
+    )
+    return change
+
+
+def contact_change_from_token(token: str) -> ContactChange | None:
+    """The pending change a mailed link names, while the link lives; None for anything else."""
+    try:
+        pk = signing.loads(token, salt=CONTACT_CHANGE_SALT, max_age=app_settings.CONTACT_CHANGE_LINK_TIMEOUT)
+    except signing.BadSignature:
+        return None
+    return (
+        ContactChange.objects.select_related("user", "requested_by")
+        .filter(pk=pk, state=ContactChange.State.PENDING)
+        .first()
+    )
+
+
+@transaction.atomic
+def contact_change_decide(
+    *, change: ContactChange, confirm: bool, actor: User | None, ip: str | None, reason: str = ""
+) -> ContactChange:
+    """Confirm (apply) or reject a pending change. `actor` None: the employee, through the mailed link.
+
+    Confirmed: the new values are stored, every session of the employee ends, the old address is told, and an
+    employee who never activated the account gets a fresh invitation at the confirmed address.
+    """
+    change = ContactChange.objects.select_for_update().get(pk=change.pk)
+    if change.state != ContactChange.State.PENDING:
+        raise ContactChangeError(_("This change was already decided or replaced by a newer one."))
+    user = User.objects.select_for_update().get(pk=change.user_id)
+    by = "the employee" if actor is None else f"{actor.email}: {reason}"
+    change.decided_at, change.decided_by, change.reason = timezone.now(), actor, reason
+    if not confirm:
+        change.state = ContactChange.State.REJECTED
+        change.save(update_fields=["state", "decided_at", "decided_by", "reason"])
+        audit.record(Event.CONTACT_CHANGE_REJECTED, user=user, actor=actor, ip=ip,
+                     detail=f"{','.join(change.fields)} rejected by {by}")  # fmt: skip
+        return change
+    if change.new_email and User.objects.filter(email__iexact=change.new_email).exclude(pk=user.pk).exists():
+        raise ContactChangeError(_("The new email address is in use by another account; the change cannot be made."))
+    old_email = user.email
+    if change.new_email is not None:
+        user.email = change.new_email
+    if change.new_mobile is not None:
+        user.mobile = change.new_mobile
+    user.save(update_fields=change.fields)
+    change.state = ContactChange.State.CONFIRMED
+    change.save(update_fields=["state", "decided_at", "decided_by", "reason"])
+    # The staff member who asked is the actor of the change (the two-factor reset's cool-down counts from here).
+    audit.record(Event.CONTACT_CHANGED, user=user, actor=change.requested_by, ip=ip,
+                 detail=f"{','.join(change.fields)} confirmed by {by}")  # fmt: skip
+    user_sessions_end(user=user)
+    _mail_contact_changed(user=user, to=old_email, fields=change.fields)
+    if change.new_email is not None:
+        invitation_send(user=user, actor=actor, ip=ip, detail="after a confirmed change of the email address")
+    return change
 
 
 def rights_changed_by_administrator(*, user: User, actor: User, fields: list[str], ip: str | None) -> None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import activation_views, views
+from accounts import activation_views, contact_change_views, views
 
 app_name = "accounts"
 
@@ -19,4 +19,5 @@ urlpatterns = [
     path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password-reset-done"),
     path("reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
     path("activate/<uidb64>/<token>/", activation_views.ActivateView.as_view(), name="activate"),
+    path("contact-change/<str:token>/", contact_change_views.ContactChangeView.as_view(), name="contact-change"),
 ]

@@ -8,8 +8,8 @@ Rules (least privilege; what each role may *see* is dossier/access.py):
 2. Nobody sets another person's password, in any role: there is no password field or form for someone else.
    A user sets their own password (reset by birth date + email, or Mijn Instellingen).
 3. Contact data of an employee (name, email, mobile, language) may be changed by staff holding
-   `accounts.change_user` for an employee they can see. The birth date (part of the reset check) is given once,
-   when the account is made; only an administrator changes it later.
+   `accounts.change_user` for an employee they can see; a new email or mobile only under rule 8. The birth date
+   (part of the reset check) is given once, when the account is made; only an administrator changes it later.
 4. An employee account may be made by staff holding `accounts.add_user`; it has no password until the employee
    sets one, and it is never a staff account.
 5. The "reset two-factor" action (lost phone) is for provider staff (case managers, medical staff,
@@ -27,6 +27,16 @@ Rules (least privilege; what each role may *see* is dossier/access.py):
    HR and provider staff; administrators always) import only for an employer they can see (dossier/access.py). A
    file for any other employer is refused as a whole, and an email address that belongs to an account the importer
    cannot see gets the same neutral error as any unusable address: the import never tells whether it exists.
+8. A new email address or mobile number of an employee, asked by anyone but the employee (any staff role,
+   administrators too), is a request, not a change (accounts.ContactChange): the account keeps the address and
+   number its owner proved, so every activation, reset, notification and login link and every code keeps going
+   there. It takes effect only when (a) the employee confirms it through the link mailed at once to that proved
+   address, or (b) provider staff (administrator, case manager, medical staff) who may change the account and are
+   NOT the person who asked confirm it with a written reason (four eyes; employer HR never decides). Either side
+   may reject it instead; a newer request replaces a pending one. Hence no sequence of staff actions (change,
+   resend, upload, reset, import) sends a link or a code anywhere the employee did not prove, unless a second
+   provider person signed for it. Every request, decision and refusal is audited with actor and IP, and the
+   employee sees each request under "Wie heeft mijn dossier ingezien".
 """
 
 from datetime import timedelta
@@ -35,6 +45,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.events import Event
+from core import audit
 from core.models import AuditEvent
 from dossier import access
 
@@ -116,6 +127,29 @@ def may_invite(actor, subject=None) -> bool:
     if subject.is_staff or subject.is_superuser or not may_change_account(actor, subject):
         return False
     return is_administrator(actor) or not contact_recently_changed(subject)
+
+
+def is_provider_staff(actor) -> bool:
+    """Administrators and the provider's own staff (case managers, medical staff); never employer HR."""
+    return is_administrator(actor) or bool(actor.is_authenticated and access.sees_all_employers(actor))
+
+
+def may_decide_contact_change(actor, change=None) -> bool:
+    """Rule 8 (b): provider staff who may change the account, never the one who asked, never for themselves."""
+    if not is_provider_staff(actor):
+        return False
+    if change is None:
+        return True
+    return (
+        change.requested_by_id != actor.pk
+        and change.user_id != actor.pk
+        and may_change_account(actor, change.user)
+    )
+
+
+def refused(actor, *, action: str, subject=None, ip: str | None = None) -> None:
+    """Every refusal of a staff action on an account is audited with actor and IP (what was tried, on whom)."""
+    audit.record(Event.STAFF_ACTION_REFUSED, user=subject, actor=actor, ip=ip, detail=action)
 
 
 def may_import(actor) -> bool:

@@ -22,7 +22,7 @@ from core import audit
 from core.admin import ReadOnlyAdminMixin
 from core.models import AuditEvent
 from core.throttling import client_ip
-from dossier import access, account_rules, appointments, invitations, page_cache, services
+from dossier import access, account_rules, appointments, contact_changes, invitations, page_cache, services
 from dossier.downloads import document_response, response_file_response
 from dossier.imports import EmployeeImportAdminMixin
 from dossier.models import AccessLog, Appointment, Document, Employer, Employment, Traject
@@ -330,6 +330,7 @@ class ScopedUserAdmin(EmployeeImportAdminMixin, ScopedAdmin, DjangoUserAdmin):
             if f in editable and f not in ("groups", "user_permissions")
         }
         account_services.user_update_by_staff(user=obj, actor=request.user, changes=changes, ip=client_ip(request))
+        contact_changes.notice_after_save(self, request, obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -339,13 +340,26 @@ class ScopedUserAdmin(EmployeeImportAdminMixin, ScopedAdmin, DjangoUserAdmin):
                 user=form.instance, actor=request.user, fields=rights, ip=client_ip(request)
             )
 
+    def get_urls(self):
+        decide = self.admin_site.admin_view(self.contact_change_view)
+        return [
+            path("<path:object_id>/contact-change/", decide, name="accounts_user_contact_change"),
+            *super().get_urls(),
+        ]
+
+    def contact_change_view(self, request, object_id):
+        return contact_changes.decide_view(self, request, object_id)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        subject = self.get_object(request, object_id) if request.method == "GET" else None
+        if subject is not None and (change := contact_changes.pending(subject)) is not None:
+            may_decide = account_rules.may_decide_contact_change(request.user, change)
+            extra_context = {**(extra_context or {}), "pending_contact_change": change,
+                             "may_decide_contact_change": may_decide}  # fmt: skip
         response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
-            subject = self.get_object(request, object_id)
-            if subject is not None and not subject.is_staff:
-                services.access_log_record(actor=request.user, subject=subject,
-                                           action=AccessLog.Action.VIEW_RECORD, ip=client_ip(request))  # fmt: skip
+        if request.method == "GET" and response.status_code == 200 and subject is not None and not subject.is_staff:
+            services.access_log_record(actor=request.user, subject=subject,
+                                       action=AccessLog.Action.VIEW_RECORD, ip=client_ip(request))  # fmt: skip
         return response
 
     @admin.action(description=_("Reset two-factor authentication (lost phone)"), permissions=["reset_two_factor"])
@@ -356,6 +370,7 @@ class ScopedUserAdmin(EmployeeImportAdminMixin, ScopedAdmin, DjangoUserAdmin):
                 twofactor_reset_by_staff(user=user, actor=request.user, ip=client_ip(request))
                 done += 1
             else:
+                account_rules.refused(request.user, action="reset two-factor", subject=user, ip=client_ip(request))
                 refused += 1
         if done:
             self.message_user(request, ngettext(

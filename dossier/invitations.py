@@ -35,6 +35,9 @@ def resend_action(model_admin, request, queryset) -> None:
         ):
             sent += 1
         else:
+            if not account_rules.may_invite(request.user, user):
+                account_rules.refused(request.user, action="send the invitation again", subject=user,
+                                      ip=client_ip(request))  # fmt: skip
             skipped += 1
     if sent:
         model_admin.message_user(request, ngettext(

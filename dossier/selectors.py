@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet, Window
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import ContactChange
 from core.prepared import PreparedQuery, fetch_many
 from dossier import access
 from dossier.conf import app_settings
@@ -140,6 +141,15 @@ def access_log_of(
     elif who == "staff":
         rows = rows.exclude(actor=user)  # NULL-safe: a deleted staff account's rows stay "staff"
     return rows.order_by("-at", "-pk")
+
+
+def contact_changes_of(*, user, limit: int = 20) -> list:
+    """The changes of this employee's email or mobile that staff asked (account_rules rule 8), newest first."""
+    return list(
+        ContactChange.objects.filter(user=user).select_related("requested_by", "decided_by").order_by("-requested_at")[
+            :limit
+        ]
+    )
 
 
 def _day_start(day: date) -> datetime:

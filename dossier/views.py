@@ -325,6 +325,7 @@ class AccessLogView(DossierView, TemplateView):
             form=form if form.is_bound else AccessLogFilterForm(initial={"who": AccessLogFilterForm.WHO_ALL}),
             filtered=bool(query),
             page_query=urlencode(query),
+            contact_changes=selectors.contact_changes_of(user=self.request.user),
             **kwargs,
         )
 

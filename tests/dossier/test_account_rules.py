@@ -2,6 +2,7 @@
 rules on contact changes, the staff 2FA reset, the staff's own password and what the Web Portaal logs."""
 
 import base64
+import re
 import subprocess
 import sys
 import time
@@ -95,21 +96,40 @@ def test_password_form_reset_and_login_as_the_employee_fail_safely(world, client
     assert attacker.get("/dossier/").status_code == 302
 
 
+def _confirm_link(address):
+    body = OutgoingEmail.objects.filter(to=address, kind="contact_change_requested").latest("pk").body_text
+    return re.search(r"https://portal\.example\.test(/accounts/contact-change/\S+/)", body).group(1)
+
+
 def test_changing_the_email_then_resetting_the_factor_is_refused_during_the_cooldown(world, client_for, settings):
     victim = world.b
     cm = client_for(world.case_manager)
     cm.post(f"/admin/accounts/user/{victim.pk}/change/", _change_post(victim, email="cm-eigen@arbo-prive.nl"))
     victim.refresh_from_db()
+    assert victim.email == "b@example.nl"  # only asked (rule 8)
+    assert "contact_change_requested" in _mails_to("b@example.nl")  # the old address hears of it at once
+    # The one who asked cannot confirm it (four eyes): 403, audited.
+    assert cm.post(f"/admin/accounts/user/{victim.pk}/contact-change/",
+                   {"decision": "confirm", "reason": "gebeld met de werknemer"}).status_code == 403  # fmt: skip
+    refusal = AuditEvent.objects.get(kind="staff_action_refused", user=victim)
+    assert (refusal.actor, refusal.ip, refusal.detail) == (world.case_manager, "127.0.0.1", "decide contact change")
+    # A second provider person confirms it with a reason: now it is the address.
+    medical = client_for(world.medical)
+    decided = medical.post(f"/admin/accounts/user/{victim.pk}/contact-change/",
+                           {"decision": "confirm", "reason": "werknemer gebeld op 0611111111"})  # fmt: skip
+    assert decided.status_code == 302
+    victim.refresh_from_db()
     assert victim.email == "cm-eigen@arbo-prive.nl"
-    assert "contact_changed" in _mails_to("b@example.nl")  # the old address hears of it
+    event = AuditEvent.objects.get(kind="contact_changed", user=victim)
+    assert event.actor == world.case_manager and "werknemer gebeld" in event.detail
     response = cm.post("/admin/accounts/user/", {"action": "reset_two_factor", "_selected_action": [victim.pk]},
                        follow=True)  # fmt: skip
     assert TOTPDevice.objects.filter(user=victim).exists()
     assert "niet gereset" in response.content.decode() or "not reset" in response.content.decode()
     # Another provider staff member cannot do it either (two insiders together):
-    client_for(world.medical).post("/admin/accounts/user/", {"action": "reset_two_factor",
-                                                             "_selected_action": [victim.pk]})  # fmt: skip
+    medical.post("/admin/accounts/user/", {"action": "reset_two_factor", "_selected_action": [victim.pk]})
     assert TOTPDevice.objects.filter(user=victim).exists()
+    assert AuditEvent.objects.filter(kind="staff_action_refused", user=victim, detail="reset two-factor").count() == 2
     with time_machine.travel(timezone.now() + timedelta(seconds=settings.STAFF_CONTACT_CHANGE_COOLDOWN + 60)):
         assert account_rules.may_reset_two_factor(world.case_manager, victim)
 
@@ -139,7 +159,7 @@ def test_hr_changes_contact_data_of_its_own_employee_only(world, client_for):
     assert event.actor == world.hr_x and event.detail == "first_name"
 
 
-def test_a_new_mobile_is_mailed_audited_ends_sessions_and_never_receives_a_code(world, client_for, sms_outbox):
+def test_a_new_mobile_is_asked_confirmed_by_the_employee_and_never_receives_a_code(world, client_for, sms_outbox):
     employee = world.a
     SMSDevice.objects.create(user=employee, name="sms", number="+31611111111", confirmed=True)
     TOTPDevice.objects.filter(user=employee).delete()
@@ -149,12 +169,24 @@ def test_a_new_mobile_is_mailed_audited_ends_sessions_and_never_receives_a_code(
     client_for(world.hr_x).post(f"/admin/accounts/user/{employee.pk}/change/",
                                 _change_post(employee, mobile="+31687654321"))  # fmt: skip
     employee.refresh_from_db()
+    assert str(employee.mobile) != "+31687654321" and user_session_count(employee) > 0  # nothing changed yet
+    asked = AuditEvent.objects.get(kind="contact_change_requested", user=employee)
+    assert (asked.actor, asked.ip, asked.detail) == (world.hr_x, "127.0.0.1", "mobile")
+    # The employee opens the link from the mail to their own address: a GET changes nothing, the POST confirms.
+    link = _confirm_link(employee.email)
+    page = Client().get(link)
+    assert page.status_code == 200 and "+31687654321" in page.content.decode()
+    employee.refresh_from_db()
+    assert str(employee.mobile) != "+31687654321"
+    assert Client().post(link, {"decision": "confirm"}).status_code == 200
+    employee.refresh_from_db()
     assert str(employee.mobile) == "+31687654321"
     assert user_session_count(employee) == 0
-    assert _mails_to(employee.email) == ["contact_changed"]
+    assert _mails_to(employee.email) == ["contact_change_requested", "contact_changed"]
     event = AuditEvent.objects.get(kind="contact_changed", user=employee)
-    assert (event.actor, event.ip, event.detail) == (world.hr_x, "127.0.0.1", "mobile")
-    # The next login code goes to the number the employee confirmed, not to the one staff typed in.
+    assert (event.actor, event.ip) == (world.hr_x, "127.0.0.1") and event.detail.startswith("mobile confirmed by")
+    assert Client().post(link, {"decision": "reject"}).status_code == 404  # the link worked once
+    # The next login code goes to the number the employee confirmed on the SMS device, not to the one staff typed.
     fresh = Client()
     fresh.post("/accounts/login/", {"username": employee.email, "password": PASSWORD})
     fresh.get("/twofactor/verify/")

@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.models import ContactChange, User
 from dossier.models import Document
 from tests.conftest import TOTP_SECRET
 from tests.factories import UserFactory, document_for
@@ -24,6 +24,8 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ("employee", "hr", "case_manager", "medical", "superuser")
 NEW_EMAIL = "nieuw.account@example.nl"
+TAKEOVER_EMAIL = "overname@insider.example"  # an address an insider reads (account_rules rule 8)
+ASKED_EMAIL = "anna.nieuw@example.nl"  # a change of Anna's address asked by HR of X, pending in every test
 
 
 @pytest.fixture
@@ -60,6 +62,7 @@ def docs(world):
             document=docs[key], author=author, agreement="agree", own_view="Akkoord.", submission=uuid.uuid4(),
             upload=ContentFile(pdf_bytes("bijlage"), name="bijlage.pdf"),
         )
+    ContactChange.objects.create(user=world.a, new_email=ASKED_EMAIL, requested_by=world.hr_x)
     return docs
 
 
@@ -68,6 +71,7 @@ def snapshot() -> dict:
     users = {
         u.pk: {
             "email": u.email,
+            "mobile": str(u.mobile),
             "first_name": u.first_name,
             "is_staff": u.is_staff,
             "is_superuser": u.is_superuser,
@@ -81,7 +85,10 @@ def snapshot() -> dict:
     }
     groups = {g.name: tuple(sorted(g.permissions.values_list("codename", flat=True))) for g in Group.objects.all()}
     documents = {str(d.pk): (d.title, d.is_medical, d.employee_id) for d in Document.objects.all()}
-    return {"users": users, "groups": groups, "documents": documents}
+    changes = sorted(
+        ContactChange.objects.values_list("user_id", "new_email", "new_mobile", "requested_by_id", "state")
+    )
+    return {"users": users, "groups": groups, "documents": documents, "contact_changes": changes}
 
 
 def _user_post(world, group_id, perm_id, **extra):
@@ -112,6 +119,12 @@ def _paths(world, docs):
     return {
         "user_add": ("/admin/accounts/user/add/", _user_post(world, cm_group, perm, email=NEW_EMAIL)),
         "user_change": (f"/admin/accounts/user/{world.b.pk}/change/", _user_post(world, cm_group, perm)),
+        # rule 8: a new address is only asked, by every role; it never becomes the account's address on its own
+        "user_change_email": (f"/admin/accounts/user/{world.b.pk}/change/",
+                              {**_user_post(world, cm_group, perm), "email": TAKEOVER_EMAIL}),  # fmt: skip
+        # rule 8 (b): Anna's pending change (asked by HR of X) is decided by other provider staff, with a reason
+        "contact_change_decide": (f"/admin/accounts/user/{world.a.pk}/contact-change/",
+                                  {"decision": "confirm", "reason": "werknemer gebeld, wil dit adres"}),  # fmt: skip
         "staff_change": (f"/admin/accounts/user/{world.hr_y.pk}/change/",
                          {**_user_post(world, cm_group, perm), "email": world.hr_y.email}),  # fmt: skip
         "password_form": (f"/admin/accounts/user/{world.b.pk}/password/",
@@ -152,6 +165,11 @@ MATRIX = {
                           "medical": (200, 302, "created_plain"), "superuser": (200, 302, "created_staff")},
     "user_change":       {"employee": (E, E, None), "hr": (200, 302, "contact"), "case_manager": (200, 302, "contact"),
                           "medical": (200, 302, "contact"), "superuser": (200, 302, "rights")},
+    "user_change_email": {"employee": (E, E, None), "hr": (200, 302, "email_asked"),
+                          "case_manager": (200, 302, "email_asked"), "medical": (200, 302, "email_asked"),
+                          "superuser": (200, 302, "email_asked_rights")},
+    "contact_change_decide": {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (200, 302, "confirmed"),
+                              "medical": (200, 302, "confirmed"), "superuser": (200, 302, "confirmed")},
     "staff_change":      {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (404, 404, None),
                           "medical": (404, 404, None), "superuser": (200, 302, "staff_rights")},
     "password_form":     {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (404, 404, None),
@@ -196,6 +214,19 @@ def _expect_effect(effect, before, after, world, docs):
     b, users = world.b.pk, before["users"]
     if effect == "contact":
         users[b]["first_name"] = "Bertus"
+    elif effect in ("email_asked", "email_asked_rights"):
+        users[b]["first_name"] = "Bertus"  # the name changes at once; the address stays until confirmed
+        if effect == "email_asked_rights":
+            users[b].update(is_staff=True, is_superuser=True, groups=("Casemanager",),
+                            perms=("view_medical_document",))  # fmt: skip
+        (asked,) = [c for c in after["contact_changes"] if c[1] == TAKEOVER_EMAIL]
+        assert asked[0] == b and asked[2] is None and asked[4] == "pending", asked
+        before["contact_changes"] = sorted([*before["contact_changes"], asked])
+    elif effect == "confirmed":
+        users[world.a.pk]["email"] = ASKED_EMAIL
+        users[world.a.pk]["password"] = after["users"][world.a.pk]["password"]  # unchanged, read for the compare
+        before["contact_changes"] = [(u, e, m, r, "confirmed" if e == ASKED_EMAIL else s)
+                                     for u, e, m, r, s in before["contact_changes"]]  # fmt: skip
     elif effect in ("rights", "staff_rights"):
         target = b if effect == "rights" else world.hr_y.pk
         users[target].update(first_name="Bertus", is_staff=True, is_superuser=True, groups=("Casemanager",),
@@ -207,7 +238,8 @@ def _expect_effect(effect, before, after, world, docs):
         assert not new.has_usable_password(), "staff set a password for someone else"
         staff = effect == "created_staff"
         users[new.pk] = {
-            "email": NEW_EMAIL, "first_name": "Bertus", "is_staff": staff, "is_superuser": staff, "is_active": True,
+            "email": NEW_EMAIL, "mobile": str(new.mobile),
+            "first_name": "Bertus", "is_staff": staff, "is_superuser": staff, "is_active": True,
             "password": new.password, "groups": ("Casemanager",) if staff else (),
             "perms": ("view_medical_document",) if staff else (), "devices": 0,
         }  # fmt: skip
