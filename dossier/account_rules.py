@@ -25,8 +25,9 @@ Rules (least privilege; what each role may *see* is dossier/access.py):
 7. The bulk import (issue 11, dossier/imports.py) makes employee accounts (as rule 4: no password, never staff)
    with their employment, each invited (rule 6), for ONE employer: staff holding `dossier.import_employees` (employer
    HR and provider staff; administrators always) import only for an employer they can see (dossier/access.py). A
-   file for any other employer is refused as a whole, and an email address that belongs to an account the importer
-   cannot see gets the same neutral error as any unusable address: the import never tells whether it exists.
+   file for any other employer is refused as a whole. An email address that belongs to an account the importer
+   cannot see is answered exactly as an unused address (preview and confirmation alike) and its row is held: no
+   account made or touched, audited with the address for the provider. The import never tells whether it exists.
 8. A new email address or mobile number of an employee, asked by anyone but the employee (any staff role,
    administrators too), is a request, not a change (accounts.ContactChange): the account keeps the address and
    number its owner proved, so every activation, reset, notification and login link and every code keeps going

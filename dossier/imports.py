@@ -182,7 +182,7 @@ class EmployeeImportResource(resources.ModelResource):
     def after_import(self, dataset, result, **kwargs):
         # Not ModelResource's: it resets the id sequence (for imported ids), which races with other inserts.
         if not kwargs.get("dry_run") and not result.has_errors() and not result.has_validation_errors():
-            count = result.totals["new"]
+            count = result.totals["new"] - len(self.report.get("hidden", ()))
             services.employee_import_record(actor=self.actor, ip=self.ip, employer=self.employer, count=count)
 
     # ------------------------------------------------------------------ one row
@@ -207,13 +207,13 @@ class EmployeeImportResource(resources.ModelResource):
             problem("email", _("this email address is also in row %(row)s.") % {"row": self._emails[email]})
         elif email:
             self._emails[email] = number
-            if User.objects.filter(email__iexact=email).exists():
-                visible = access.employees_visible_to(self.actor).filter(email__iexact=email).exists()
-                if not visible:
-                    self.report["hidden"] = self.report.get("hidden", 0) + 1
-                problem("email", _("an employee with this email address already exists; change it in the list.")
-                        if visible else _("this email address cannot be used for a new account. If the "
-                                          "employee already has an account, ask the provider."))  # fmt: skip
+            if access.employees_visible_to(self.actor).filter(email__iexact=email).exists():
+                problem("email", _("an employee with this email address already exists; change it in the list."))
+            elif User.objects.filter(email__iexact=email).exists():
+                # An account the importer cannot see (rule 7): the preview answers as for an unused address, so it
+                # tells nothing; the row is held (never created, the account untouched) and audited with the address.
+                self.report.setdefault("hidden", []).append(email)
+                instance.import_held = True
 
         for column, limit in (("voornaam", 150), ("achternaam", 150), ("functie", 150), ("personeelsnummer", 50)):
             if len(texts[column]) > limit:
@@ -250,6 +250,8 @@ class EmployeeImportResource(resources.ModelResource):
         instance.import_personnel_number, instance.import_job_title = personnel_number, texts["functie"]
 
     def save_instance(self, instance, is_create, row, **kwargs):
+        if getattr(instance, "import_held", False):
+            return
         services.employee_create_imported(
             user=instance,
             employer=self.employer,
@@ -357,12 +359,12 @@ class EmployeeImportAdminMixin(ImportMixin):
         return {"actor": request.user, "employer": employer, "ip": client_ip(request), "report": report}
 
     def _audit_hidden_addresses(self, request) -> None:
-        """Addresses of accounts the importer cannot see get a neutral error, but trying them is still a way to ask
-        "does this address have an account?": each file that hits one is audited (after the preview's rollback)."""
+        """Addresses of accounts the importer cannot see look like unused ones, in the preview and after it; each one
+        a file names is audited with actor, IP and address (after the preview's rollback), for the provider."""
         report = request.__dict__.pop("dossier_import_report", {})
-        if hidden := report.get("hidden"):
-            services.employee_import_record(actor=request.user, ip=client_ip(request), employer=None, count=hidden,
-                                            hidden_addresses=True)  # fmt: skip
+        for address in report.get("hidden", ()):
+            services.employee_import_record(actor=request.user, ip=client_ip(request), employer=None, count=1,
+                                            hidden_addresses=True, address=address)  # fmt: skip
 
     def get_import_data_kwargs(self, **kwargs):
         kwargs = super().get_import_data_kwargs(**kwargs)
@@ -413,10 +415,12 @@ class EmployeeImportAdminMixin(ImportMixin):
         return super().process_result(result, request)
 
     def add_success_message(self, result, request):
+        # Held rows (an address of an account outside the importer's scope) are counted as the others: what HR
+        # sees never depends on whether an address it cannot see exists; the provider picks them up from the audit.
         count = result.totals["new"]
         self.message_user(request, ngettext(
-            "%(count)d employee was imported; they get an invitation mail to activate their account.",
-            "%(count)d employees were imported; each gets an invitation mail to activate their account.",
+            "%(count)d row was processed; a new employee gets an invitation mail to activate the account.",
+            "%(count)d rows were processed; each new employee gets an invitation mail to activate the account.",
             count) % {"count": count})  # fmt: skip
 
     def _import_page(self, request, result=None):

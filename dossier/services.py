@@ -220,13 +220,14 @@ def employee_create_imported(
 
 
 def employee_import_record(
-    *, actor, ip: str | None, employer, count: int, refused: bool = False, hidden_addresses: bool = False
+    *, actor, ip: str | None, employer, count: int, refused: bool = False, hidden_addresses: bool = False,
+    address: str = "",
 ) -> None:
     """The import as one audit event (each account also has its own "account created" and "invitation" events);
     a refused employer, or a file naming addresses of accounts outside the importer's scope, as its own event."""
     if hidden_addresses:
-        audit.record(ImportEvent.IMPORT_HIDDEN_ADDRESSES, actor=actor, ip=ip,
-                     detail=f"{count} addresses of accounts outside the importer's scope")  # fmt: skip
+        audit.record(ImportEvent.IMPORT_HIDDEN_ADDRESSES, actor=actor, ip=ip, email=address,
+                     detail="address of an account outside the importer's scope")  # fmt: skip
     elif refused:
         audit.record(ImportEvent.IMPORT_REFUSED, actor=actor, ip=ip, detail=f"employer id {employer}")
     else:
