@@ -149,6 +149,18 @@ class UserAdminForm(forms.ModelForm):
         fields = ("email", "first_name", "last_name", "birth_date", "mobile", "language")
 
 
+class EmployeeChangeForm(UserAdminForm):
+    """The change form of an employee's account: the email is a plain form field, not the model's, so the form does
+    not check it against other accounts. A new address is only asked (dossier/account_rules.py rule 8) and checked
+    when it is confirmed; a "this address exists" error here would tell staff which addresses have an account."""
+
+    email = forms.EmailField(label=_("email address"), max_length=254)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].initial = self.instance.email
+
+
 class ActivationForm(NewPasswordForm):
     """The invitation's activation page: the birth date (the reset's field and formats) and a first password.
 

@@ -34,7 +34,9 @@ Rules (least privilege; what each role may *see* is dossier/access.py):
    there. It takes effect only when (a) the employee confirms it through the link mailed at once to that proved
    address, or (b) provider staff (administrator, case manager, medical staff) who may change the account and are
    NOT the person who asked confirm it with a written reason (four eyes; employer HR never decides). Either side
-   may reject it instead; a newer request replaces a pending one. Hence no sequence of staff actions (change,
+   may reject it instead; a newer request replaces a pending one. The change form does not check the address
+   against other accounts (that would tell whether it exists, cf. rule 7): the clash is refused when it is
+   confirmed. Hence no sequence of staff actions (change,
    resend, upload, reset, import) sends a link or a code anywhere the employee did not prove, unless a second
    provider person signed for it. Every request, decision and refusal is audited with actor and IP, and the
    employee sees each request under "Wie heeft mijn dossier ingezien".

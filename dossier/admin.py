@@ -4,6 +4,7 @@ refused document is audited). Lists, views and downloads of employees are writte
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts import services as account_services
-from accounts.forms import UserAdminForm
+from accounts.forms import EmployeeChangeForm, UserAdminForm
 from core import audit
 from core.admin import ReadOnlyAdminMixin
 from core.models import AuditEvent
@@ -307,6 +308,11 @@ class ScopedUserAdmin(EmployeeImportAdminMixin, ScopedAdmin, DjangoUserAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         # Only the fields the rules give this actor are in the form: anything else that is posted is ignored.
+        employee = obj is not None and not (obj.is_staff or obj.is_superuser)
+        if employee and "email" in account_rules.change_fields(request.user, obj):
+            kwargs["form"] = EmployeeChangeForm  # rule 8: the address is asked, checked when confirmed
+            fields = kwargs.get("fields") or flatten_fieldsets(self.get_fieldsets(request, obj))
+            kwargs["fields"] = [f for f in fields if f != "email"]
         return admin.ModelAdmin.get_form(self, request, obj, change=change, **kwargs)
 
     def lookup_allowed(self, lookup, value, request=None):

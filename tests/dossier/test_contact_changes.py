@@ -265,3 +265,22 @@ def test_no_sequence_of_staff_actions_serves_the_medical_document_to_an_insider(
     assert not _mail_reached_insider()
     assert _insider_takes_over(medical_doc) == []
     ContactChange.objects.filter(user=subject).delete()
+
+
+@pytest.mark.parametrize("role", STAFF)
+def test_asking_an_address_of_another_account_tells_nothing(world, client_for, role):
+    """The change form answers an address in use (Cor's, at another employer) as any other: a request, no "exists"
+    error (rule 7's promise: no existence oracle). The clash shows only where it is decided, and changes nothing."""
+    staff = client_for(getattr(world, role))
+    for address in ("c@example.nl", "nog.vrij@example.nl"):
+        _change(staff, world.a, email=address)  # 302 both times: saved as a request
+    assert list(ContactChange.objects.filter(user=world.a).values_list("new_email", "state").order_by("pk")) == [
+        ("c@example.nl", "replaced"), ("nog.vrij@example.nl", "pending")]  # fmt: skip
+    _change(staff, world.a, email="c@example.nl")
+    body = OutgoingEmail.objects.filter(to="a@example.nl", kind="contact_change_requested").latest("pk").body_text
+    link = re.search(r"https://portal\.example\.test(/accounts/contact-change/\S+/)", body).group(1)
+    refused = Client().post(link, {"decision": "confirm"})
+    assert refused.status_code == 409 and "ander account" in refused.content.decode()
+    world.a.refresh_from_db()
+    world.c.refresh_from_db()
+    assert (world.a.email, world.c.email) == ("a@example.nl", "c@example.nl")
