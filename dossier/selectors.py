@@ -168,14 +168,15 @@ def document_page(*, user, pk) -> Document:
 
 
 def role_label(user) -> str:
-    """The sender's role as the employee reads it (the access log's roles; medical documents: medical staff)."""
+    """The sender's role as the employee reads it (the access log's roles; medical documents: medical staff), as
+    text in the active language: a lazy label would not survive json.dumps (the export) or a cache."""
     if user is None:
         return ""
     if access.sees_medical(user) and not user.is_superuser:
-        return AccessLog.Role.MEDICAL.label
+        return str(AccessLog.Role.MEDICAL.label)
     if user.is_superuser:
-        return AccessLog.Role.ADMINISTRATOR.label
-    return (AccessLog.Role.CASE_MANAGER if access.sees_all_employers(user) else AccessLog.Role.EMPLOYER_HR).label
+        return str(AccessLog.Role.ADMINISTRATOR.label)
+    return str((AccessLog.Role.CASE_MANAGER if access.sees_all_employers(user) else AccessLog.Role.EMPLOYER_HR).label)
 
 
 def responses_to(*, user, document: Document) -> list:

@@ -358,8 +358,10 @@ class DossierExportView(ExportView, TemplateView):
 
     def post(self, request):
         export, created = exports.export_request(user=request.user, ip=client_ip(request))
-        export.refresh_from_db()  # without a worker (`make run`) it was built right after the commit: no message
-        if export.status != DossierExport.Status.READY:
+        # Without a worker (`make run`) it was built right after the commit: the page itself then says ready or
+        # failed, and a "we are preparing it" message beside it would contradict that.
+        export.refresh_from_db()
+        if export.status not in (DossierExport.Status.READY, DossierExport.Status.FAILED):
             messages.success(request, _("We are preparing your download. You will get an email when it is ready.")
                              if created else _("Your download is already being prepared. You will get an email "
                                                "when ready."))  # fmt: skip

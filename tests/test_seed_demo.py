@@ -71,3 +71,29 @@ def test_seed_demo_writes_an_import_example_that_hr_can_import(settings, capsys,
     result = EmployeeImportResource(actor=hr, employer=employer, ip="127.0.0.1").import_data(dataset, dry_run=True)
     assert not result.has_errors() and not result.has_validation_errors()
     assert result.totals["new"] == 3
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_every_demo_employee_can_download_the_dossier(settings, language, tmp_path):
+    """Issue 31: "Download mijn dossier" on what `make run` seeds (documents sent by staff, whose role label is a
+    translation): the archive is written and its dossier.json passes the export's own schema."""
+    import json
+    import zipfile
+
+    import jsonschema
+    from django.utils import translation
+
+    from dossier.exports import SCHEMA_PATH, export_write_zip
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    for employee in User.objects.filter(is_staff=False):
+        with translation.override(language), open(tmp_path / f"{employee.pk}.zip", "wb") as out:
+            problems = export_write_zip(user=employee, out=out)
+        assert problems == []
+        with zipfile.ZipFile(tmp_path / f"{employee.pk}.zip") as zf:
+            data = json.loads(zf.read("dossier.json"))
+        jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(data)
+        roles = {d["uploaded_by_role"] for d in data["documents"]}
+        assert roles and None not in roles, roles  # the demo's documents have senders, labelled in the language

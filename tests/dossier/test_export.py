@@ -277,6 +277,19 @@ def test_export_failing_build_is_marked_failed_and_may_be_asked_again(world, cli
     assert DossierExport.objects.filter(employee=world.a, status=DossierExport.Status.REQUESTED).count() == 1
 
 
+@pytest.mark.django_db(transaction=True)  # real commits: the build runs when the request's write commits
+def test_export_that_failed_right_after_the_request_says_only_that(world, client_for, settings, monkeypatch):
+    """Issue 31: built at once (`make run`) and failed: the page says it failed, in the error style, and no green
+    "we are preparing your download" beside it."""
+    settings.MAIL_DELIVERY = "on_commit"
+    monkeypatch.setattr(exports, "export_write_zip", lambda **kwargs: (_ for _ in ()).throw(OSError("disk full")))
+    client = reauth(client_for(world.a), world.a)
+    page = client.post(EXPORT, follow=True).content.decode()
+    assert DossierExport.objects.get(employee=world.a).status == DossierExport.Status.FAILED
+    assert '<div class="alert" role="alert"><p>Het klaarzetten van uw download is niet gelukt' in page
+    assert "We zetten uw download klaar" not in page and 'class="message"' not in page
+
+
 def test_export_stale_build_is_claimed_again(world, client_for):
     _requested(client_for, world.a)
     export = DossierExport.objects.get(employee=world.a)
