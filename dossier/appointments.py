@@ -14,7 +14,7 @@ from core import audit
 from core.links import site_url
 from core.mailer import mail_enqueue
 from dossier.events import ResponseEvent
-from dossier.models import Appointment
+from dossier.models import Appointment, Traject
 
 # A change to one of these is a change the employee must hear about (and a calendar must replace).
 NOTIFIED_FIELDS = ("starts_at", "duration_minutes", "place", "video_url", "with_whom", "cancelled")
@@ -69,4 +69,37 @@ def appointment_answer(
     locked.save(update_fields=["answer", "answer_reason", "answered_at", "updated_at"])
     audit.record(ResponseEvent.APPOINTMENT_ANSWERED, user=by, actor=by, ip=ip,
                  detail=f"appointment {locked.pk} {answer}")  # fmt: skip
+    locked.staff_told = answer == Appointment.Answer.OTHER_TIME and _tell_staff(locked)
     return locked
+
+
+def staff_contact(appointment: Appointment):
+    """Who plans this appointment again: the case manager of the invitation's traject, else of the employee's
+    open traject; None when no active one is named."""
+    traject = appointment.document.traject if appointment.document_id and appointment.document.traject_id else None
+    if traject is None:
+        traject = (
+            Traject.objects.filter(employee_id=appointment.employee_id, status=Traject.Status.OPEN)
+            .select_related("case_manager")
+            .order_by("-start")
+            .first()
+        )
+    manager = traject.case_manager if traject is not None else None
+    return manager if manager is not None and manager.is_active else None
+
+
+def _tell_staff(appointment: Appointment) -> bool:
+    """"Nee, ik wil graag een andere tijd" reaches the case manager: a link to the appointment in the Web Portaal,
+    no name, time or reason in the mail. False when nobody is named (the page then says to call)."""
+    manager = staff_contact(appointment)
+    if manager is None:
+        return False
+    mail_enqueue(
+        to=manager.email,
+        template="dossier/email/appointment_other_time",
+        context={"user": manager, "link": site_url(reverse("admin:dossier_appointment_change",
+                                                           args=[appointment.pk]))},  # fmt: skip
+        language=getattr(manager, "language", "nl") or "nl",
+        reference=f"appointment-answer:{appointment.pk}:{appointment.sequence}",
+    )
+    return True

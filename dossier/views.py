@@ -280,13 +280,21 @@ class AppointmentAnswerView(AppointmentView):
             self.form = form
             return self.render_to_response(self.get_context_data(), status=400)
         try:
-            appointments.appointment_answer(appointment=self.appointment, by=request.user,
-                                            answer=form.cleaned_data["answer"],
-                                            reason=form.cleaned_data["reason"], ip=client_ip(request))  # fmt: skip
+            answered = appointments.appointment_answer(
+                appointment=self.appointment, by=request.user, answer=form.cleaned_data["answer"],
+                reason=form.cleaned_data["reason"], ip=client_ip(request),
+            )
         except PermissionDenied:
             messages.error(request, _("This appointment can no longer be answered."))
         else:
-            messages.success(request, _("Thank you. Your answer has been sent."))
+            if answered.answer == Appointment.Answer.OTHER_TIME and not answered.staff_told:
+                messages.warning(request, _("Your answer has been saved, but no case manager is named for your "
+                                            "dossier yet. Please call us to arrange another time."))  # fmt: skip
+            elif answered.answer == Appointment.Answer.OTHER_TIME:
+                messages.success(request, _("Thank you. Your case manager has been told that you would like another "
+                                            "time and will contact you."))  # fmt: skip
+            else:
+                messages.success(request, _("Thank you. Your answer has been sent."))
         return redirect("dossier:appointment", pk=pk)
 
 

@@ -102,3 +102,34 @@ def test_confirm_and_another_time_are_saved_and_visible_in_the_admin(world, clie
         403,
         404,
     )
+
+
+def _answer_other_time(client, appointment):
+    return client.post(f"/dossier/appointments/{appointment.pk}/answer/",
+                       {"answer": "other_time", "reason": "Dan heb ik fysiotherapie."}, follow=True)  # fmt: skip
+
+
+def test_another_time_reaches_the_case_manager_without_details(world, client_for, appointment):
+    """Issue 31: "Nee, ik wil graag een andere tijd" mails the traject's case manager a link to the appointment in
+    the Web Portaal (no name, time, doctor or reason), and the page says who was told."""
+    from dossier.models import Traject
+
+    traject = Traject.objects.create(employee=world.a, kind="verzuim", start=timezone.localdate(),
+                                     case_manager=world.case_manager)  # fmt: skip
+    appointment.document.traject = traject
+    appointment.document.save(update_fields=["traject"])
+    page = _answer_other_time(client_for(world.a), appointment).content.decode()
+    assert "Uw casemanager heeft bericht gekregen" in page
+    (mail,) = OutgoingEmail.objects.filter(to=world.case_manager.email)
+    assert f"/admin/dossier/appointment/{appointment.pk}/change/" in mail.body_text
+    for detail in ("Anna", "Visser", "fysiotherapie", "Stationsplein", "10:00"):
+        assert detail not in mail.body_text + mail.subject
+    # a confirmation tells nobody new
+    client_for(world.a).post(f"/dossier/appointments/{appointment.pk}/answer/", {"answer": "confirmed"})
+    assert OutgoingEmail.objects.filter(to=world.case_manager.email).count() == 1
+
+
+def test_another_time_without_a_case_manager_says_to_call(world, client_for, appointment):
+    page = _answer_other_time(client_for(world.a), appointment).content.decode()
+    assert "Bel ons om een andere tijd af te spreken" in page and "Uw antwoord is verstuurd" not in page
+    assert Appointment.objects.get(pk=appointment.pk).answer == "other_time"  # saved all the same
