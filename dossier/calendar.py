@@ -2,15 +2,17 @@
 
 Times are in Europe/Amsterdam with its VTIMEZONE; the UID is stable (the appointment's id), SEQUENCE is the
 appointment's version, so a calendar replaces the event it already has. A cancelled appointment is sent as
-METHOD:CANCEL / STATUS:CANCELLED. No medical content: who, when, where, as the invitation says.
+METHOD:CANCEL / STATUS:CANCELLED. No medical content: who, when, where, as the invitation says. A reminder (VALARM)
+the day before, so an unwell employee does not have to remember it.
 """
 
 import zoneinfo
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event
 
 from dossier.models import Appointment
 
@@ -41,6 +43,13 @@ def appointment_ics(appointment: Appointment) -> bytes:
     event.add("description", _("Video link: %(url)s") % {"url": appointment.video_url} if appointment.video_url
               else _("More information is in your dossier at %(site)s.") % {"site": settings.SITE_URL})  # fmt: skip
     event.add("status", "CANCELLED" if appointment.cancelled else "CONFIRMED")
+    if not appointment.cancelled:
+        # A reminder the day before (RFC 5545 VALARM, a DISPLAY alarm: the calendar shows it itself).
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("trigger", timedelta(days=-1))
+        alarm.add("description", _("Tomorrow: appointment with %(name)s") % {"name": appointment.with_whom})
+        event.add_component(alarm)
     calendar.add_component(event)
     calendar.add_missing_timezones()
     return calendar.to_ical()

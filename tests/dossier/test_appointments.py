@@ -54,6 +54,9 @@ def test_ics_is_rfc5545_in_amsterdam_with_a_stable_uid_and_rising_sequence(world
     assert event.decoded("dtend") - start == datetime.timedelta(minutes=45)
     assert str(event["uid"]) == f"{appointment.pk}@verzuimportaal" and event.decoded("sequence") == 0
     assert "Europe/Amsterdam" in first.content.decode() and "BEGIN:VTIMEZONE" in first.content.decode()
+    (alarm,) = event.walk("VALARM")  # issue 31: a reminder the day before
+    assert str(alarm["action"]) == "DISPLAY" and alarm.decoded("trigger") == -datetime.timedelta(days=1)
+    assert str(alarm["description"]) == "Morgen: afspraak met Dr. Visser"
     appointment.starts_at += datetime.timedelta(hours=2)
     appointment_save(appointment=appointment, actor=world.case_manager)
     moved = _event(client.get(url))
