@@ -2,6 +2,7 @@
 
 import base64
 import logging
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy, override
+from django.utils.translation import gettext, gettext_lazy, ngettext, override
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -81,19 +82,31 @@ def _sms_limits(device: SMSDevice, now: datetime) -> None:
         if device.last_sent_at
         else None
     )
+    # Waits are said as durations: a clock time like "00:59" reads as 59 seconds to most people.
     if cooldown_ends and now < cooldown_ends:
+        seconds = max(1, math.ceil((cooldown_ends - now).total_seconds()))
         raise SMSNotAllowed(
-            _("A code was sent a moment ago. You can ask for a new one at %(time)s.")
-            % {"time": timezone.localtime(cooldown_ends).strftime("%H:%M:%S")},
+            ngettext(
+                "A code was sent a moment ago. You can ask for a new one in %(seconds)d second.",
+                "A code was sent a moment ago. You can ask for a new one in %(seconds)d seconds.",
+                seconds,
+            )
+            % {"seconds": seconds},
             cooldown_ends,
         )
     for scope, ident in (("sms-user", str(device.user_id)), ("sms-number", str(device.number))):
         verdict = throttling.hit(scope, ident, limit=app_settings.SMS_HOURLY_CAP, period=3600)
         if not verdict.allowed:
             retry_at = now + timedelta(seconds=verdict.retry_after)
+            minutes = max(1, math.ceil(verdict.retry_after / 60))
             raise SMSNotAllowed(
-                _("You have asked for too many SMS codes. Try again after %(time)s, or use a recovery code.")
-                % {"time": timezone.localtime(retry_at).strftime("%H:%M")},
+                ngettext(
+                    "You have asked for too many SMS codes. Try again in %(minutes)d minute, or use a recovery code.",
+                    "You have asked for too many SMS codes. Try again in %(minutes)d minutes, or use a recovery "
+                    "code.",
+                    minutes,
+                )
+                % {"minutes": minutes},
                 retry_at,
             )
 

@@ -57,8 +57,11 @@ class ReauthView(VerifiedView, FormView):
         device = selectors.primary_device_for(request.user)
         if (selectors.method_of(device) == "sms" and passkeys.method_allowed(request.user, "sms")
                 and not otp.sms_code_pending(device)):  # fmt: skip
-            self.sms_failed = flows.send_sms_code(request, device, quiet_refusal=True,
-                                                  tell_failure=False) == flows.SMSOutcome.FAILED  # fmt: skip
+            # A refusal (the wait after a code, the hourly cap) is said in a message; the page then does not claim
+            # that a code was sent.
+            outcome = flows.send_sms_code(request, device, tell_failure=False)
+            self.sms_failed = outcome == flows.SMSOutcome.FAILED
+            self.sms_refused = outcome == flows.SMSOutcome.REFUSED
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -66,6 +69,7 @@ class ReauthView(VerifiedView, FormView):
         kwargs["method"] = selectors.method_of(device)
         kwargs["masked"] = otp.mask_number(getattr(device, "number", ""))
         kwargs.setdefault("sms_failed", getattr(self, "sms_failed", False))
+        kwargs.setdefault("sms_refused", getattr(self, "sms_refused", False))
         kwargs["has_passkey"] = selectors.has_passkey(self.request.user)
         return super().get_context_data(**kwargs)
 

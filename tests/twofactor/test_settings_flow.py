@@ -92,3 +92,18 @@ def test_app_enrolment_offers_open_in_app_and_a_copyable_key_in_groups_of_four(c
     assert len(groups) == 8 and all(len(g) == 4 for g in groups)
     assert f'data-copy="{"".join(groups)}"' in page and "Kopieer sleutel" in page
     assert "js/copy.js" in page and "<script>" not in page
+
+
+def test_reauth_never_claims_an_sms_that_the_hourly_cap_refused(sms_verified, sms_outbox, settings):
+    """Issue 31: with the cap reached, the page says so, as a duration, and not "we have sent an SMS code"."""
+    client = sms_verified
+    start = time.time()
+    for n in range(1, 5):  # four more codes: five within the hour, the cap
+        with time_machine.travel(start + 61 * n):
+            client.post("/account/settings/reauth/send-sms/?next=/account/settings/reset/")
+    assert len(sms_outbox.messages()) == 5
+    with time_machine.travel(start + 61 * 5 + settings.TWOFACTOR_SMS_CODE_VALIDITY):  # the last code has expired
+        page = client.get(REAUTH).content.decode()
+    assert len(sms_outbox.messages()) == 5
+    assert "We hebben een sms-code gestuurd" not in page
+    assert re.search(r"te veel sms-codes aangevraagd\. Probeer het over \d+ minuten opnieuw", page), page[:3000]
