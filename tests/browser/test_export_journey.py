@@ -59,3 +59,41 @@ def test_journey_export_download_my_dossier(portal, journey, employee, lang, tmp
         assert T[lang]["readme"] in archive.read("README.txt").decode()
         assert any(name.startswith("documents/") for name in archive.namelist())
     assert any("export" in m.get_body(preferencelist=("plain",)).get_content() for m in portal.mails())
+
+
+def test_journey_export_on_the_demo_data_of_make_run(portal, journey, lang, tmp_path, settings):
+    """Issue 31: the same journey on what `make run` seeds (documents sent by staff, medical ones among them):
+    Jan (NL) and Emma (EN) get their archive, not "niet gelukt"."""
+    import json
+
+    from django.core.management import call_command
+
+    from accounts.models import User
+    from dossier.demo import DEMO_PASSWORD
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    person = User.objects.get(email="jan.jansen@example.nl" if lang == "nl" else "emma.smith@example.nl")
+    totp_device_for(person)
+    j = journey("31-export-demo", lang)
+    j.page.goto(portal.url + "/accounts/login/")
+    j.paste(j.page.get_by_label(re.compile("e-mailadres|email address", re.I)), person.email)
+    j.paste(j.page.get_by_label(re.compile("wachtwoord|password", re.I)), DEMO_PASSWORD)
+    j.page.get_by_role("button", name=T[lang]["login"], exact=True).click()
+    j.page.locator("#id_token").fill(pyotp.TOTP(SECRET).now())
+    j.page.get_by_role("button", name=T[lang]["validate"]).click()
+    j.page.goto(portal.url + "/dossier/export/")
+    j.paste(j.page.get_by_label(re.compile("Uw wachtwoord|Your password")), DEMO_PASSWORD)
+    j.page.locator("#id_token").fill(pyotp.TOTP(SECRET).at(time.time() + 30))
+    j.page.get_by_role("button", name=T[lang]["confirm"]).click()
+    j.page.get_by_role("button", name=T[lang]["prepare"]).click()
+    expect(j.page.locator(".message").last).to_contain_text(T[lang]["ready"])
+    assert j.page.locator(".alert").count() == 0
+    j.check("export-ready")
+    with j.page.expect_download() as download:
+        j.page.get_by_role("link", name=T[lang]["zip"]).click()
+    path = tmp_path / "dossier.zip"
+    download.value.save_as(path)
+    with zipfile.ZipFile(path) as archive:
+        data = json.loads(archive.read("dossier.json"))
+    assert data["documents"] and all(d["uploaded_by_role"] for d in data["documents"])
