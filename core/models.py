@@ -47,9 +47,12 @@ class OutgoingEmail(models.Model):
 class AppendOnlyModel(models.Model):
     """Rows that are written once and never changed or deleted through the ORM (logs kept for NEN 7513).
 
-    Each subclass has an `at` timestamp; only `manage.py prune_audit` removes rows past their retention, with a
-    raw delete, for every subclass it finds.
+    Each subclass has an `at` timestamp. A log (`is_log = True`: audit events, the access log) is pruned by
+    `manage.py prune_audit` past the log's retention; any other append-only row (an employee's response to a
+    document, with its attachment) is dossier content, kept as long as the dossier, never by the log's clock.
     """
+
+    is_log = False
 
     class Meta:
         abstract = True
@@ -69,6 +72,8 @@ class AuditEvent(AppendOnlyModel):
     The kinds are registered by each app (core.audit.register); the column holds the value, the label comes from
     the registry.
     """
+
+    is_log = True  # pruned by manage.py prune_audit after the log's retention
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     kind = models.CharField(_("event"), max_length=40, db_index=True)

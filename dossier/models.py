@@ -212,6 +212,8 @@ class Document(models.Model):
 class AccessLog(AppendOnlyModel):
     """NEN 7513-style access log: one row per view or download, by anyone. Never changed, never deleted here."""
 
+    is_log = True  # pruned by manage.py prune_audit after the log's retention
+
     class Role(models.TextChoices):
         EMPLOYEE = "employee", _("employee")
         EMPLOYER_HR = "employer_hr", _("HR of the employer")

@@ -115,6 +115,28 @@ def test_prune_keeps_two_years_and_removes_what_is_older(world, settings):
     assert not AccessLog.objects.filter(pk=log.pk).exists()
 
 
+def test_prune_never_removes_an_employees_response_with_the_logs(world, settings, documents_dir):
+    """A response (the employee's agreement or own view, with its attachment) is dossier content: its retention
+    follows the dossier, not the log's 730 days, so neither prune_audit nor the sweep after it removes it."""
+    import uuid
+
+    from django.core.files.base import ContentFile
+
+    from dossier.models import Response
+    from dossier.responses import response_create
+    from tests.factories import document_for, pdf_bytes
+
+    document = document_for(world.a, title="Plan van aanpak")
+    attachment = ContentFile(pdf_bytes("bijlage"), name="b.pdf")
+    response, _ = response_create(document=document, author=world.a, agreement="agree", own_view="Akkoord.",
+                                  submission=uuid.uuid4(), upload=attachment)  # fmt: skip
+    Response.objects.filter(pk=response.pk).update(at=timezone.now() - timedelta(days=2000))
+    call_command("prune_audit")
+    call_command("documents_sweep")
+    response = Response.objects.get(pk=response.pk)
+    assert response.file and (documents_dir / response.file.name).exists()
+
+
 def test_every_second_factor_event_records_the_client_ip(client, login, user, password):
     """Enrolment, failure, throttling, success and re-authentication limits: each row carries the address."""
     import re as _re

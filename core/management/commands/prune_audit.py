@@ -1,5 +1,6 @@
 """Remove rows of every append-only log (audit events, the access log, ...) older than AUDIT_RETENTION_DAYS (at
-least two years, NEN 7513). The logs are found by their base class, so core needs to know no app above it."""
+least two years, NEN 7513). The logs are found by their base class and `is_log`, so core needs to know no app above
+it; append-only dossier content (an employee's responses) is not a log and is never pruned here."""
 
 from datetime import timedelta
 
@@ -12,7 +13,8 @@ from core.models import AppendOnlyModel
 
 
 def append_only_logs() -> list:
-    return [m for m in apps.get_models() if issubclass(m, AppendOnlyModel) and not m._meta.abstract]
+    """The logs only: append-only models that say `is_log`. Dossier content (responses) is never pruned here."""
+    return [m for m in apps.get_models() if issubclass(m, AppendOnlyModel) and m.is_log and not m._meta.abstract]
 
 
 class Command(BaseCommand):
@@ -28,7 +30,8 @@ class Command(BaseCommand):
             old = model.objects.filter(at__lt=cutoff)
             counts.append(f"{old.count()} {model._meta.verbose_name_plural}")
             if not dry_run:
-                # QuerySet.delete bypasses the rows' own append-only guard: this command is the only deleter.
-                old._raw_delete(old.db)
+                # QuerySet.delete() does not call each row's delete() (the append-only guard): this command is the
+                # only deleter.
+                old.delete()
         verb = "would remove" if dry_run else "removed"
         self.stdout.write(f"{verb} {', '.join(counts)} before {cutoff:%Y-%m-%d}")
