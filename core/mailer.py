@@ -86,51 +86,61 @@ def _backoff(attempts: int) -> timedelta:
 
 
 def mail_send_pending(*, limit: int = 200, ids: list[int] | None = None) -> int:
-    """Send due mails over one SMTP connection; a failure is retried later with a growing wait. Returns the sent."""
+    """Send due mails over one SMTP connection; a failure is retried later with a growing wait. Returns the sent.
+
+    Each mail is claimed (row lock, SKIP LOCKED), sent and marked sent in its own transaction, so a worker stopped
+    mid-batch (a deploy) or a database error leaves at most the one mail it was sending to go out again, never the
+    mails it had already sent. An SMTP server that cannot be reached postpones the mail at hand and ends the round.
+    """
     now = timezone.now()
-    with transaction.atomic():
-        due = OutgoingEmail.objects.select_for_update(skip_locked=True).filter(
-            status=OutgoingEmail.Status.PENDING, next_attempt_at__lte=now
-        )
-        if ids is not None:
-            due = due.filter(pk__in=ids)
-        batch = list(due.order_by("next_attempt_at", "pk")[:limit])
-        if not batch:
-            return 0
-        sent = 0
-        connection = get_connection()
-        try:
-            connection.open()
-        except Exception as exc:  # noqa: BLE001 - any failure to reach the server postpones the whole batch
-            for mail in batch:
-                _failed(mail, exc, now)
-            OutgoingEmail.objects.bulk_update(batch, ["attempts", "next_attempt_at", "last_error", "status"])
-            return 0
-        try:
-            for mail in batch:
-                message = EmailMultiAlternatives(
-                    mail.subject, mail.body_text, to=[mail.to], connection=connection
+    sent = tried = 0
+    connection = None
+    try:
+        while tried < limit:
+            with transaction.atomic():
+                due = OutgoingEmail.objects.select_for_update(skip_locked=True).filter(
+                    status=OutgoingEmail.Status.PENDING, next_attempt_at__lte=now
                 )
-                if mail.body_html:
-                    message.attach_alternative(mail.body_html, "text/html")
-                try:
-                    message.send()
-                except Exception as exc:  # noqa: BLE001
-                    _failed(mail, exc, now)
-                else:
+                if ids is not None:
+                    due = due.filter(pk__in=ids)
+                mail = due.order_by("next_attempt_at", "pk").first()
+                if mail is None:
+                    break
+                tried += 1
+                if connection is None:
+                    connection = get_connection()
+                    try:
+                        connection.open()
+                    except Exception as exc:  # noqa: BLE001 - any failure to reach the server postpones the mail
+                        connection = None
+                        _failed(mail, exc, now)
+                        mail.save(update_fields=["attempts", "next_attempt_at", "last_error", "status"])
+                        break
+                if _send_one(mail, connection, now):
                     sent += 1
-                    mail.status = OutgoingEmail.Status.SENT
-                    mail.sent_at = timezone.now()
-                    mail.attempts += 1
-                    # A sent mail's body may hold a reset link: keep only what an audit needs.
-                    mail.body_text = mail.body_html = ""
-        finally:
+    finally:
+        if connection is not None:
             connection.close()
-        OutgoingEmail.objects.bulk_update(
-            batch,
-            ["status", "sent_at", "attempts", "next_attempt_at", "last_error", "body_text", "body_html"],
-        )
     return sent
+
+
+def _send_one(mail: OutgoingEmail, connection, now) -> bool:
+    message = EmailMultiAlternatives(mail.subject, mail.body_text, to=[mail.to], connection=connection)
+    if mail.body_html:
+        message.attach_alternative(mail.body_html, "text/html")
+    try:
+        message.send()
+    except Exception as exc:  # noqa: BLE001
+        _failed(mail, exc, now)
+        mail.save(update_fields=["attempts", "next_attempt_at", "last_error", "status"])
+        return False
+    mail.status = OutgoingEmail.Status.SENT
+    mail.sent_at = timezone.now()
+    mail.attempts += 1
+    # A sent mail's body may hold a reset link: keep only what an audit needs.
+    mail.body_text = mail.body_html = ""
+    mail.save(update_fields=["status", "sent_at", "attempts", "body_text", "body_html"])
+    return True
 
 
 def _failed(mail: OutgoingEmail, exc: Exception, now) -> None:

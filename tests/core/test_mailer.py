@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
@@ -125,3 +126,26 @@ def test_security_mails_say_whom_to_contact(db, settings, template):
     _subject, text, _html = mail_render(template=template, language="nl", context={
         "user": UserFactory.build(), "link": "https://portal.example/", "days": 7, "email_changed": True})  # fmt: skip
     assert "088-1234567" in text and "helpdesk@arbo.example" in text
+
+
+class StopOnThirdBackend(LocmemBackend):
+    """A worker stopped while it sends its third mail (SIGTERM in a deploy): the send never returns."""
+
+    def send_messages(self, messages):
+        if len(mail.outbox) == 2:
+            raise SystemExit("stopped mid-batch")
+        return super().send_messages(messages)
+
+
+def test_a_worker_stopped_mid_batch_sends_nothing_twice(user, settings):
+    settings.EMAIL_BACKEND = "tests.core.test_mailer.StopOnThirdBackend"
+    for n in range(5):
+        mail_enqueue(to=f"m{n}@example.nl", template="accounts/email/password_changed",
+                     context={"user": user, "link": "https://portal.example.test/x"}, language="nl")  # fmt: skip
+    with pytest.raises(SystemExit):
+        mail_send_pending()
+    assert len(mail.outbox) == 2
+    assert OutgoingEmail.objects.filter(status=OutgoingEmail.Status.SENT).count() == 2  # marked as they went out
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert mail_send_pending() == 3  # the next worker sends the three that were left, and only those
+    assert sorted(m.to[0] for m in mail.outbox) == [f"m{n}@example.nl" for n in range(5)]
