@@ -26,7 +26,10 @@ RUN for po in locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "${po%.po}.mo
       TWILIO_ACCOUNT_SID=build TWILIO_AUTH_TOKEN=build TWILIO_FROM_NUMBER=build VAR_DIR=/tmp/build \
       python manage.py collectstatic --noinput \
  && rm -rf /tmp/build \
- && mkdir -p /app/var && chown portal:portal /app/var
+ && mkdir -p /app/var && chown portal:portal /app/var \
+ && chown -R portal:portal /app/staticfiles
+# /app/staticfiles belongs to `portal`: a new "static" volume starts as a copy of it, and the migrate job (running
+# as portal) collects each new image's files into it on every `up`.
 
 USER portal
 EXPOSE 8000

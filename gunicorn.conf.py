@@ -10,7 +10,8 @@
     FORWARDED_ALLOW_IPS       proxy addresses or networks whose X-Forwarded-Proto is believed 127.0.0.1,::1
                               (Django reads the same variable for X-Forwarded-For; README "Proxy trust")
 
-The access log never holds a password-reset link: the path of /accounts/reset/<uid>/<token>/ is redacted.
+The access log never holds a link with a token: the paths of /accounts/reset/, /accounts/activate/ and
+/accounts/contact-change/ are redacted.
 """
 
 import os
@@ -38,12 +39,13 @@ access_log_format = '%(h)s %(t)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 # Heartbeat files in memory, not on the container's overlay disk.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - tmpfs, not shared files
 
-RESET_PATH = re.compile(r"/accounts/reset/[^\s?#]+")
+# Links that carry a token: password reset, invitation (activation, valid for days), contact-change confirmation.
+TOKEN_PATH = re.compile(r"/accounts/(reset|activate|contact-change)/[^\s?#]+")
 
 
 def redact(text):
-    """The request line or path without the uid and token of a password-reset link."""
-    return RESET_PATH.sub("/accounts/reset/[redacted]", text) if isinstance(text, str) else text
+    """The request line or path without the token of a reset, invitation or confirmation link."""
+    return TOKEN_PATH.sub(r"/accounts/\1/[redacted]", text) if isinstance(text, str) else text
 
 
 class RedactingLogger(Logger):

@@ -439,7 +439,7 @@ def run_checks(ports: dict, cafile: str, link: str, servers: dict, work: Path) -
     header_rows = []
     for label, query in (("view", ""), ("download", "?download=1")):
         t0 = time.perf_counter()
-        status, resp, body = emp_client.get(f"/dossier/documents/{document.pk}/{query}")
+        status, resp, body = emp_client.get(f"/dossier/documents/{document.pk}/file/{query}")
         seconds = time.perf_counter() - t0
         headers = resp.getheaders()
         names = Counter(n.lower() for n, _ in headers)
@@ -453,7 +453,9 @@ def run_checks(ports: dict, cafile: str, link: str, servers: dict, work: Path) -
             "HSTS once": h.get("strict-transport-security", "").startswith("max-age=")
             and names["strict-transport-security"] == 1,
             "CORP": h.get("cross-origin-resource-policy") == "same-origin",
-            "X-Frame-Options": h.get("x-frame-options") == "DENY",
+            # the document page frames the file: its own origin may, nobody else (one header, not DENY beside it)
+            "X-Frame-Options": h.get("x-frame-options") == "SAMEORIGIN" and names["x-frame-options"] == 1,
+            "frame-ancestors 'self'": "frame-ancestors 'self'" in h.get("content-security-policy", ""),
             "one Content-Disposition": names["content-disposition"] == 1,
             "no X-Accel-Redirect": "x-accel-redirect" not in names,
         }

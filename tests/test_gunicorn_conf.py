@@ -95,6 +95,14 @@ def test_the_access_log_never_holds_a_reset_link(path):
     assert line.count("/accounts/reset/[redacted]") == 3
 
 
+@pytest.mark.parametrize("kind", ["activate", "contact-change"])
+def test_the_access_log_never_holds_an_invitation_or_confirmation_token(kind):
+    path = f"/accounts/{kind}/MTI/cfx1ab-0123456789abcdef0123456789abcdef/?next=/dossier/"
+    line = _access_line(path, referer=f"https://portal.example.nl{path}")
+    assert "0123456789abcdef" not in line and "MTI" not in line
+    assert line.count(f"/accounts/{kind}/[redacted]") == 3
+
+
 def test_other_paths_are_logged_as_they_are():
     line = _access_line("/dossier/documents/5d3c/?download=1")
     assert '"GET /dossier/documents/5d3c/?download=1 HTTP/1.1" 302' in line
