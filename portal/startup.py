@@ -6,6 +6,7 @@ it can still build the manifest this refuses to start without.
 """
 
 import json
+import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.core.files.storage import FileSystemStorage
 from django.utils.module_loading import import_string
 
 SENDFILE_MODES = ("", "nginx", "sendfile")
+logger = logging.getLogger(__name__)
 
 
 def _is_subclass(backend: str, base: type) -> bool:
@@ -75,6 +77,27 @@ def production_problems() -> list[str]:
 @checks.register("portal")
 def check_production(app_configs=None, **kwargs):
     return [checks.Error(problem, id="portal.E001") for problem in production_problems()]
+
+
+def refuse_unready_start() -> None:
+    """With DEBUG off, an app server whose database or cache does not answer at start does not start (called by
+    portal/wsgi.py; every page needs both, while the document storage fails documents only and stays /healthz/'s):
+    gunicorn stops, the orchestrator restarts it, and nginx sends its traffic to the other servers meanwhile (a
+    refused connection is retried elsewhere, POSTs too), instead of a server that starts anyway and answers every
+    page with 500 while /healthz/ says 503."""
+    if settings.DEBUG:
+        return
+    from portal.health import CHECKS
+
+    failed = []
+    for name in ("database", "cache"):
+        try:
+            CHECKS[name]()
+        except Exception:  # noqa: BLE001 - any failure of a dependency means "not ready"
+            logger.exception("start-up: %s unavailable", name)
+            failed.append(name)
+    if failed:
+        raise ImproperlyConfigured("Refusing to start: not ready: " + ", ".join(failed) + " (see the log above)")
 
 
 def refuse_broken_production() -> None:

@@ -8,6 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
 
 application = get_wsgi_application()
 
-from portal.startup import refuse_broken_production  # noqa: E402 - needs the apps loaded above
+from portal.startup import refuse_broken_production, refuse_unready_start  # noqa: E402 - needs the apps loaded
 
 refuse_broken_production()
+refuse_unready_start()

@@ -108,3 +108,26 @@ def test_healthz_names_every_failed_part(client, settings, tmp_path, monkeypatch
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
     }
     assert client.get("/healthz/").content == b"unavailable: database, static"
+
+
+def test_a_server_that_is_not_ready_at_start_refuses_to_start(settings, monkeypatch):
+    """Issue 30: with DEBUG off, a wrong DATABASE_URL (or a cache that does not answer) stops gunicorn's
+    worker from loading the app, instead of serving 500s behind a 503 health check."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from portal import health
+    from portal.startup import refuse_unready_start
+
+    settings.DEBUG = False
+
+    def unreachable():
+        raise OSError("connection refused")
+
+    monkeypatch.setitem(health.CHECKS, "database", unreachable)
+    with pytest.raises(ImproperlyConfigured, match="not ready: database"):
+        refuse_unready_start()
+    monkeypatch.undo()
+    refuse_unready_start()  # everything answers: it starts
+    settings.DEBUG = True
+    monkeypatch.setitem(health.CHECKS, "database", unreachable)
+    refuse_unready_start()  # `make run` is never refused for this
