@@ -38,13 +38,14 @@ def user_for_password_reset(*, email: str, birth_date: datetime.date) -> User | 
 
 
 def account_state(user: User) -> tuple[str, datetime.datetime | None]:
-    """Where an account stands for the Web Portaal's list: "active" (its owner set a password), "invited" (the
-    newest invitation link still lives; with its date), "expired" (it no longer does) or "not_invited".
+    """Where an account stands for the Web Portaal's list: "active" (its owner set a password and logged in),
+    "no_login_yet" (a password, but never a login), "invited" (the newest invitation link still lives; with its
+    date), "expired" (it no longer does) or "not_invited".
 
     Says nothing about the second factor: HR must not learn how an employee gets in.
     """
     if user.has_usable_password():
-        return "active", None
+        return ("active" if user.last_login else "no_login_yet"), None
     if user.invited_at is None:
         return "not_invited", None
     lives_until = user.invited_at + datetime.timedelta(seconds=app_settings.INVITATION_TIMEOUT)

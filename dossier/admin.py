@@ -256,7 +256,9 @@ class ScopedUserAdmin(EmployeeImportAdminMixin, ScopedAdmin, DjangoUserAdmin):
 
     form = add_form = UserAdminForm
     ordering = ("last_name", "first_name", "email")
-    list_display = ("email", "first_name", "last_name", "is_staff", "is_active", "account_state", "last_login")
+    # The account's state right after the address, where it is seen at 1280 px; the rights columns only for the
+    # administrator (HR read "actief ✓" of is_active as "has activated").
+    list_display = ("email", "account_state", "first_name", "last_name", "last_login")
     list_filter = ("is_staff", "is_active", "language")
     search_fields = ("email", "first_name", "last_name")
     filter_horizontal = ("groups", "user_permissions")
@@ -265,6 +267,11 @@ class ScopedUserAdmin(EmployeeImportAdminMixin, ScopedAdmin, DjangoUserAdmin):
     @staticmethod
     def scope(user):
         return User.objects.all() if account_rules.is_administrator(user) else access.employees_visible_to(user)
+
+    def get_list_display(self, request):
+        if account_rules.is_administrator(request.user):
+            return (*self.list_display, "is_staff", "is_active")
+        return self.list_display
 
     @staticmethod
     def listed_subjects(obj):

@@ -3,6 +3,7 @@ invitation again" action and the account state in the user list. Who may do it i
 
 from django.contrib import messages
 from django.utils import formats
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -58,8 +59,10 @@ def account_state_label(user) -> str:
     state, since = account_selectors.account_state(user)
     if state == "active":
         return _("active")
-    if state == "invited":
-        return _("invited (%(date)s)") % {"date": formats.date_format(since, "SHORT_DATE_FORMAT")}
+    if state == "no_login_yet":
+        return _("password set, not logged in yet")
+    if state == "invited":  # the day in Dutch time, not the stored UTC one
+        return _("invited (%(date)s)") % {"date": formats.date_format(localtime(since), "SHORT_DATE_FORMAT")}
     if state == "expired":
         return _("invitation expired")
     return _("not invited")
