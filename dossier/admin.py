@@ -10,6 +10,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404
+from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -109,7 +110,7 @@ class DocumentAdmin(ScopedAdmin):
     list_select_related = ("employee",)
     search_fields = ("title", "employee__email", "employee__first_name", "employee__last_name")
     autocomplete_fields = ("employee",)
-    readonly_fields = ("employee", "original_name", "content_type", "size", "sha256", "uploaded_by", "uploaded_at",
+    readonly_fields = ("employee", "original_name", "content_type", "file_size", "sha256", "uploaded_by", "uploaded_at",
                        "first_opened_at", "download_link", "responses")  # fmt: skip
     fields = ("employee", "traject", "category", "title", "is_medical", "note", "action_needed_before",
               *readonly_fields[1:])  # fmt: skip
@@ -130,6 +131,10 @@ class DocumentAdmin(ScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields
+
+    @admin.display(description=_("size"))
+    def file_size(self, obj):
+        return filesizeformat(obj.size)  # "1,2 MB", not 1234567 bytes
 
     @admin.display(description=_("medical"), boolean=True)
     def medical_flag(self, obj):

@@ -166,3 +166,11 @@ def test_hr_upload_message_has_no_wrong_dutch_article(world, client_for):
     body = re.sub(r"<[^>]+>", "", response.content.decode())
     assert "‘Plan van aanpak 2026’ (document) is toegevoegd." in body
     assert "De document" not in body
+
+
+def test_the_document_page_gives_the_size_in_words_not_bytes(world, client_for):
+    from tests.factories import document_for
+
+    document = document_for(world.a, title="Groot", content=b"%PDF-1.4\n" + b"0" * 1_300_000)
+    page = client_for(world.hr_x).get(f"/admin/dossier/document/{document.pk}/change/").content.decode()
+    assert "1,2\xa0MB" in page and str(document.size) not in page

@@ -105,6 +105,9 @@ def test_bad_response_gets_a_translated_form_error_and_changes_nothing(
     assert response.status_code == 400
     assert message in response.content.decode()
     assert not Response.objects.exists()
+    # the answer page opens at the form with its error, not at the top ~2,000 px above it (issue 31)
+    assert f'action="/dossier/documents/{plan.pk}/respond/#responses"' in response.content.decode()
+    assert 'id="responses"' in response.content.decode()
 
 
 def test_response_to_another_employees_document_or_a_category_without_one_is_404(world, client_for, plan):
