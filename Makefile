@@ -63,17 +63,19 @@ makemessages: install
 	$(BIN)/python scripts/fill_en_catalogue.py
 	sh scripts/po_headers.sh
 
+# The links in mails (the demo's too) point at the port served, unless SITE_URL is set.
+RUN_ENV := DEBUG=1 SITE_URL=$${SITE_URL:-http://localhost:$(PORT)}
+
 var/.seeded: | install messages
 	mkdir -p var
-	DEBUG=1 $(BIN)/python manage.py migrate --noinput
-	DEBUG=1 $(BIN)/python manage.py seed_demo
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	touch $@
 
-# The links in mails point at the port served (SITE_URL), unless SITE_URL is set.
 run: install messages var/.seeded
-	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	@echo "Serving on http://localhost:$(PORT)/ (passkeys need localhost, not an IP address) - mails are written to var/mail/, SMS to var/sms/"
-	DEBUG=1 SITE_URL=$${SITE_URL:-http://localhost:$(PORT)} $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install messages
 	@test -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" || echo "NOTE: Chromium is missing, so the browser tests in tests/browser/ are SKIPPED. Install it with: sudo apt-get install chromium"
