@@ -94,11 +94,14 @@ def test_documents_go_to_private_s3_storage_when_a_bucket_is_configured(tmp_path
 
 
 def _wsgi(env: dict, tmp_path) -> subprocess.CompletedProcess:
-    """What gunicorn does first: import the WSGI application with these settings."""
+    """What gunicorn does first: import the WSGI application with these settings. The database is the SQLite file
+    under VAR_DIR unless `env` names one (the PostgreSQL run's DATABASE_URL names a database no test creates)."""
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in PRODUCTION and not k.startswith(("RECAPTCHA", "DJANGO", "TWILIO", "SMS_", "DOCUMENT"))
+        if k not in PRODUCTION
+        and k != "DATABASE_URL"
+        and not k.startswith(("RECAPTCHA", "DJANGO", "TWILIO", "SMS_", "DOCUMENT"))
     }
     clean.update({"VAR_DIR": str(tmp_path), **env})
     return subprocess.run(
@@ -157,6 +160,16 @@ def test_production_starts_with_every_working_download_mode(tmp_path, env):
     result = _wsgi({**PRODUCTION, **env}, tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "serving"
+
+
+def test_production_refuses_to_start_on_a_database_that_does_not_answer(tmp_path):
+    """Issue 30: one server with a wrong DATABASE_URL does not start (and so gets no traffic), instead of serving
+    every page with 500 behind a red health check."""
+    from tests.conftest import free_port
+
+    result = _wsgi({**PRODUCTION, "DATABASE_URL": f"postgres://portal@127.0.0.1:{free_port()}/portal"}, tmp_path)
+    assert result.returncode != 0 and "serving" not in result.stdout
+    assert "Refusing to start: not ready: database" in result.stderr, result.stderr[-2000:]
 
 
 def test_collectstatic_is_not_refused_for_the_manifest_it_is_about_to_write(tmp_path):
