@@ -4,7 +4,6 @@ refused document is audited). Lists, views and downloads of employees are writte
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.utils import flatten_fieldsets
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -323,7 +322,9 @@ class ScopedUserAdmin(EmployeeImportAdminMixin, ScopedAdmin, DjangoUserAdmin):
         employee = obj is not None and not (obj.is_staff or obj.is_superuser)
         if employee and "email" in account_rules.change_fields(request.user, obj):
             kwargs["form"] = EmployeeChangeForm  # rule 8: the address is asked, checked when confirmed
-            fields = kwargs.get("fields") or flatten_fieldsets(self.get_fieldsets(request, obj))
+            fields = kwargs.get("fields") or [
+                f for _name, opts in self.get_fieldsets(request, obj) for f in opts["fields"]
+            ]
             kwargs["fields"] = [f for f in fields if f != "email"]
         return admin.ModelAdmin.get_form(self, request, obj, change=change, **kwargs)
 
