@@ -22,7 +22,7 @@ class DecisionForm(forms.Form):
         label=gettext_lazy("Reason"),
         min_length=10,
         max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "aria-describedby": "id_reason_helptext"}),
         help_text=gettext_lazy(
             "How you made sure the employee wants this (for example: called the employee on the number in the "
             "dossier on which date). It is kept in the audit log."
