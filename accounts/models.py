@@ -63,6 +63,13 @@ class User(AbstractBaseUser, PermissionsMixin):
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     # When the newest invitation (activation link) was sent; part of its token, so a newer link kills the older.
     invited_at = models.DateTimeField(_("invited at"), null=True, blank=True, editable=False)
+    # Raised to end every session of the user at once (log out everywhere, a new second factor, a staff change of
+    # email or mobile): each request compares it with the number its session was started under
+    # (accounts.middleware), so ending sessions does not depend on the session store's index surviving eviction.
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
+    # Raised in the same transaction as every write that changes what the user's own pages show; a page kept in the
+    # cache carries it in its key (dossier/page_cache.py), so a committed change is never served from an older copy.
+    data_generation = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
