@@ -16,6 +16,7 @@ from accounts import idle
 STARTED = "accounts.session_started"
 LAST_SEEN = "accounts.last_seen"
 USER_AGENT = "accounts.user_agent"  # set at login, shown in words on the sessions page
+GENERATION = "accounts.session_generation"  # the user's session_generation when this session was started
 # The idle clock is written at most this often per session (a session write is a Redis or database round trip on
 # every request otherwise); the idle timeout is therefore exact to within this many seconds.
 WRITE_INTERVAL = 60
@@ -36,7 +37,12 @@ class SessionPolicyMiddleware:
             started = request.session.setdefault(STARTED, now)
             last_seen = request.session.get(LAST_SEEN, now)
             reason = None
-            if now - last_seen > settings.SESSION_IDLE_TIMEOUT:
+            # Ended with all of the user's sessions (log out everywhere, a new second factor, a staff change of
+            # contact details): checked against the user row, as Django checks the password hash, so it holds
+            # even if the session store lost its per-user index.
+            if request.session.get(GENERATION, 0) != user.session_generation:
+                reason = "ended"
+            elif now - last_seen > settings.SESSION_IDLE_TIMEOUT:
                 reason = "idle"
             elif now - started > settings.SESSION_ABSOLUTE_LIFETIME:
                 reason = "expired"

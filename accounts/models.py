@@ -10,8 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from core.prepared import PreparedQuery
-
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -22,16 +20,7 @@ class UserManager(BaseUserManager):
         return (email or "").strip().lower()
 
     def get_by_natural_key(self, email: str):
-        """`get(email=...)` in lower case; the password step's read, by SQL compiled once per process (issue 18,
-        core/prepared.py), except on a manager bound to another database (`db_manager`)."""
-        if self._db is not None:
-            return self.get(email=self.normalize_email(email))
-        rows = _BY_EMAIL.fetch(None, email=self.normalize_email(email))
-        if not rows:
-            raise self.model.DoesNotExist(f"{self.model._meta.object_name} matching query does not exist.")
-        if len(rows) > 1:  # the unique constraints forbid it; as get() would say
-            raise self.model.MultipleObjectsReturned(f"get() returned more than one {self.model._meta.object_name}")
-        return rows[0]
+        return self.get(email=self.normalize_email(email))
 
     def create_user(self, email: str, password: str | None = None, **extra):
         if not email:
@@ -147,10 +136,6 @@ class ContactChange(models.Model):
     @property
     def fields(self) -> list[str]:
         return [f for f, value in (("email", self.new_email), ("mobile", self.new_mobile)) if value is not None]
-
-
-# get() reads at most 21 rows to tell "more than one"; two tell it as well.
-_BY_EMAIL = PreparedQuery(User, lambda shape, email: User._default_manager.filter(email=email)[:2])
 
 
 class Session(AbstractBaseSession):

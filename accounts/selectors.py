@@ -15,19 +15,6 @@ from accounts.models import User, UserManager
 from accounts.user_agents import describe
 
 
-def login_candidate(email: str) -> tuple[str, User | None] | None:
-    """The login form's account by its email (as the authentication backend reads it): (normalized email, the user
-    or None where there is none); None, and nothing read, for what no account's email can be (the form refuses it
-    before any check). See accounts.backends.login_candidate."""
-    normalized = User._default_manager.normalize_email(email)
-    if "@" not in normalized or "\x00" in normalized:
-        return None
-    try:
-        return normalized, User._default_manager.get_by_natural_key(normalized)
-    except User.DoesNotExist:
-        return normalized, None
-
-
 def user_for_password_reset(*, email: str, birth_date: datetime.date) -> User | None:
     """The active user with this email and birth date, or None; one query either way (no timing tell)."""
     user = User.objects.filter(email=UserManager.normalize_email(email), is_active=True).first()

@@ -8,6 +8,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.core import signing
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -17,14 +18,12 @@ from django.utils.translation import gettext as _
 from accounts import lockout, selectors
 from accounts.conf import app_settings
 from accounts.events import Event
-from accounts.middleware import LAST_SEEN, STARTED, USER_AGENT
+from accounts.middleware import GENERATION, LAST_SEEN, STARTED, USER_AGENT
 from accounts.models import ContactChange, User, UserManager
 from accounts.tokens import activation_tokens, password_reset_tokens
 from core import audit, throttling
 from core.links import site_url
 from core.mailer import mail_enqueue
-from core.prepared import PreparedUpdate
-from core.response_boundary import after_response
 
 # When the password step succeeded; the second step (twofactor) must follow within its time limit.
 SESSION_PASSWORD_AT = "accounts.password_at"
@@ -42,33 +41,18 @@ def user_login(*, request, user: User, chosen_language: str | None) -> None:
     A language the visitor picked with the flags before logging in becomes the user's preference; otherwise the
     stored preference applies from now on.
     """
-    auth_login(request, user, backend="accounts.backends.EmailBackend")  # last_login and the event: user_logged_in
+    auth_login(request, user, backend="accounts.backends.EmailBackend")  # Django writes last_login
     now = time.time()
     request.session[SESSION_PASSWORD_AT] = now
     # For the sessions page (and the idle and absolute clocks, which start here): when, and in which browser.
     request.session[STARTED] = request.session[LAST_SEEN] = now
     request.session[USER_AGENT] = request.META.get("HTTP_USER_AGENT", "")[:300]
+    request.session[GENERATION] = user.session_generation
     if supported_language(chosen_language) and chosen_language != user.language:
         user.language = chosen_language
         user.save(update_fields=["language"])
-    # Taking back the counted attempt changes nothing in this response: done once it has been sent.
-    after_response(lockout.record_success, email=user.email, ip=throttling.client_ip(request))
-
-
-_LAST_LOGIN = PreparedUpdate(User, "last_login")
-
-
-def user_logged_in_recorded(*, sender, request, user, **kwargs) -> None:
-    """The `user_logged_in` receiver, in place of Django's `update_last_login` (accounts/apps.py): `last_login`
-    (which password-reset links depend on) and the login event, written together in one round trip (issue 18),
-    for every login."""
-    user.last_login = timezone.now()
-    audit.record(
-        Event.LOGIN_SUCCESS,
-        user=user,
-        ip=throttling.client_ip(request) if request is not None else None,
-        along=[_LAST_LOGIN.statement(user.pk, last_login=user.last_login)],
-    )
+    lockout.record_success(email=user.email, ip=throttling.client_ip(request))
+    audit.record(Event.LOGIN_SUCCESS, user=user, ip=throttling.client_ip(request))
 
 
 def login_failed(*, email: str, ip: str) -> None:
@@ -101,12 +85,22 @@ def user_set_language(*, user: User, language: str) -> None:
         user.save(update_fields=["language"])
 
 
-def user_sessions_end(*, user: User, keep_session_key: str | None = None, only: list[str] | None = None) -> int:
-    """End the user's sessions server-side: all of them, all but the current one, or `only` these keys.
+def user_sessions_end(*, user: User, keep=None, only: list[str] | None = None) -> int:
+    """End the user's sessions server-side: all of them, all but `keep` (the current request's session), or
+    `only` these keys. Returns how many stored sessions were removed.
 
-    Works on the session engine's per-user index, so a key of another user's session ends nothing.
+    All of them: the user's session generation goes up in the database, in the caller's transaction, so every
+    session started before ends at its next request (accounts.middleware) even when the store's per-user index
+    is gone (Redis evicted it); `keep` is moved to the new generation. The stored sessions are then removed through
+    that index, which only holds the user's own keys, so a key of another user's session ends nothing.
     """
-    return selectors.session_store_class().sessions_end(user.pk, keys=only, keep=keep_session_key)
+    if only is None:
+        User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+        user.refresh_from_db(fields=["session_generation"])
+        if keep is not None:
+            keep[GENERATION] = user.session_generation
+    keep_key = keep.session_key if keep is not None else None
+    return selectors.session_store_class().sessions_end(user.pk, keys=only, keep=keep_key)
 
 
 def user_session_end(*, user: User, public_id: str, ip: str | None) -> bool:
@@ -124,9 +118,9 @@ def user_session_end(*, user: User, public_id: str, ip: str | None) -> bool:
     return ended
 
 
-def user_sessions_end_everywhere(*, user: User, current_key: str | None, ip: str | None) -> int:
+def user_sessions_end_everywhere(*, user: User, current, ip: str | None) -> int:
     """ "Log overal uit": every other session of the user ends now; the view then logs this one out."""
-    ended = user_sessions_end(user=user, keep_session_key=current_key)
+    ended = user_sessions_end(user=user, keep=current)
     audit.record(Event.SESSION_ENDED, user=user, ip=ip, detail=f"everywhere ({ended} other sessions)")
     return ended
 
@@ -185,7 +179,7 @@ def password_change(*, request, user: User, password: str) -> None:
     user.set_password(password)
     user.save(update_fields=["password"])
     update_session_auth_hash(request, user)
-    user_sessions_end(user=user, keep_session_key=request.session.session_key)
+    user_sessions_end(user=user, keep=request.session)
     audit.record(Event.PASSWORD_CHANGED, user=user, ip=throttling.client_ip(request))
     mail_enqueue(
         to=user.email,

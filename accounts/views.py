@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.generic import FormView, TemplateView
 
-from accounts import backends, idle, lockout, selectors, services
+from accounts import idle, lockout, selectors, services
 from accounts.forms import LoginForm, NewPasswordForm, PasswordChangeForm, PasswordResetRequestForm
 from accounts.tokens import password_reset_tokens
 from core.redirects import safe_next
@@ -57,36 +57,33 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request, *args, **kwargs):
         email, ip = request.POST.get("username", "")[:254], client_ip(request)
-        # The limit is asked (and an allowed attempt counted) before any password check; the account's row is read
-        # while its answer is on the way, and the form's check takes that row (accounts/backends.py).
-        pending = lockout.PendingAttempt(email=email, ip=ip)
-        try:
-            candidate = backends.login_candidate.set(selectors.login_candidate(email))
-            verdict = pending.verdict()
-        finally:
-            pending.abandon()  # an answer left unread (the read above failed) goes with its connection
-        try:
-            return self._post(request, email, ip, verdict, *args, **kwargs)
-        finally:
-            backends.login_candidate.reset(candidate)
-
-    def _post(self, request, email, ip, verdict, *args, **kwargs):
+        verdict = lockout.attempt(email=email, ip=ip)  # before any password check; an allowed attempt is counted
         if not verdict.allowed:
-            # Before any password check, and the same for an unknown email: nothing tells whether it exists.
-            services.login_limited(email=email, ip=ip)
-            form = self.get_form_class()(request, initial={"username": email})  # not asked again (WCAG 3.3.7)
-            minutes = max(1, math.ceil((verdict.retry_at - time.time()) / 60))
-            limited = ngettext(
-                "Too many failed login attempts. For your safety, wait %(minutes)d minute and try again.",
-                "Too many failed login attempts. For your safety, wait %(minutes)d minutes and try again.",
-                minutes,
-            ) % {"minutes": minutes}
-            reset_url = (
-                f"{reverse('accounts:password-reset')}?{urlencode({'email': email})}"  # keeps the email
-            )
-            context = self.get_context_data(form=form, limited=limited, reset_url=reset_url)
-            return self.render_to_response(context, status=429)
-        return super().post(request, *args, **kwargs)
+            return self.refused(email, ip, verdict)
+        try:
+            return super().post(request, *args, **kwargs)
+        except Exception:
+            lockout.void(email=email, ip=ip)  # a server error is no failed guess
+            raise
+
+    def refused(self, email, ip, verdict):
+        """Limited, or the limits could not be asked: no password is checked, and the same answer for an unknown
+        email, so nothing tells whether it exists. The email stays in the form (WCAG 3.3.7)."""
+        form = self.get_form_class()(self.request, initial={"username": email})
+        if verdict.unavailable:
+            message = _("Logging in is not possible for a moment. Please try again in a few minutes.")
+            context = self.get_context_data(form=form, limited=message)
+            return self.render_to_response(context, status=503)
+        services.login_limited(email=email, ip=ip)
+        minutes = max(1, math.ceil((verdict.retry_at - time.time()) / 60))
+        limited = ngettext(
+            "Too many failed login attempts. For your safety, wait %(minutes)d minute and try again.",
+            "Too many failed login attempts. For your safety, wait %(minutes)d minutes and try again.",
+            minutes,
+        ) % {"minutes": minutes}
+        reset_url = f"{reverse('accounts:password-reset')}?{urlencode({'email': email})}"  # keeps the email
+        context = self.get_context_data(form=form, limited=limited, reset_url=reset_url)
+        return self.render_to_response(context, status=429)
 
     def form_invalid(self, form):
         if form.has_error(NON_FIELD_ERRORS):
@@ -167,7 +164,7 @@ class SessionEndAllView(View):
 
     def post(self, request):
         services.user_sessions_end_everywhere(
-            user=request.user, current_key=request.session.session_key, ip=client_ip(request)
+            user=request.user, current=request.session, ip=client_ip(request)
         )
         return _log_out_here(request)
 

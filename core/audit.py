@@ -9,9 +9,7 @@ import logging
 
 from django.db import models
 
-from core.durability import log_row
 from core.models import AuditEvent
-from core.prepared import PreparedInsert
 
 logger = logging.getLogger("portal.audit")
 
@@ -41,27 +39,19 @@ def clean(value, limit: int = 254) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)[:limit]
 
 
-_EVENTS = PreparedInsert(AuditEvent)  # its INSERT compiled once (core/prepared.py)
-
-
-def record(
-    kind: str, *, user=None, actor=None, email: str = "", ip: str | None = None, detail: str = "", along=()
-) -> AuditEvent:
-    """`along`: writes that belong to the event (core.prepared.PreparedUpdate statements, e.g. the login's
-    last_login), written with it in one round trip: both or neither. In a request the write may be sent ahead and
-    its commit read before the response leaves (core/durability.py); the event returned then has no key."""
+def record(kind: str, *, user=None, actor=None, email: str = "", ip: str | None = None, detail: str = "") -> AuditEvent:
+    """One event row, written in the caller's transaction (or on its own in autocommit), so it is on disk before
+    the response that reports what it records."""
     if kind not in _KINDS:
         raise ValueError(f"audit event kind {kind!r} is not registered")
-    with log_row():  # on its own: a log transaction (core/durability.py)
-        event = _EVENTS.send_along(
-            along,
-            kind=kind,
-            user=user if getattr(user, "pk", None) else None,
-            actor=actor if getattr(actor, "pk", None) else None,
-            email=clean(email),
-            ip=ip or None,
-            detail=clean(detail, 255),
-        )
+    event = AuditEvent.objects.create(
+        kind=kind,
+        user=user if getattr(user, "pk", None) else None,
+        actor=actor if getattr(actor, "pk", None) else None,
+        email=clean(email),
+        ip=ip or None,
+        detail=clean(detail, 255),
+    )
     logger.info(
         "audit event=%s user=%s actor=%s email=%r ip=%s detail=%r",
         kind,

@@ -36,7 +36,7 @@ def hit(scope: str, ident: str, *, limit: int, period: int, fail_open: bool = Fa
     When the cache is down the answer is `fail_open` (callers choose per limit) and an error is logged.
     """
     try:
-        return _hit(scope, ident, limit=limit, period=period)
+        return count(scope, ident, limit=limit, period=period)
     except Exception:  # noqa: BLE001 - redis.ConnectionError and friends
         logger.exception(
             "Limit %s unavailable (cache down); failing %s", scope, "open" if fail_open else "closed"
@@ -85,7 +85,8 @@ def _estimate(scope: str, ident: str, period: int, now: float, *, add: int) -> t
     return current + previous * window.overlap, window.retry_after
 
 
-def _hit(scope: str, ident: str, *, limit: int, period: int) -> Verdict:
+def count(scope: str, ident: str, *, limit: int, period: int) -> Verdict:
+    """`hit` that raises when the cache fails, for a caller that decides itself what an outage means."""
     estimate, retry_after = _estimate(scope, ident, period, time.time(), add=1)
     return Verdict(allowed=estimate <= limit, retry_after=retry_after)
 

@@ -3,14 +3,12 @@
 from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
-from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, OuterRef, QuerySet, Window
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import ContactChange
-from core.prepared import PreparedQuery, fetch_many
 from dossier import access
 from dossier.conf import app_settings
 from dossier.models import AccessLog, Appointment, Document, DossierExport, Employment, Response, Traject
@@ -27,30 +25,6 @@ LIST_FIELDS = (
 )
 
 
-# ------------------------------------------------------------------------- the employee's page, compiled once
-# The reads of "Mijn eigen dossier" run as SQL compiled once per process (core/prepared.py; issue 18): building and
-# compiling these QuerySets cost ten times the database's answer. Only an employee's own reads (an active account
-# without staff rights) take this path: for them the access rules (dossier/access.py) read nothing but those two
-# flags, so the SQL compiled for a stand-in employee is the SQL the rules make for the real one, with the key
-# filled in. Anyone else's reads are built as before.
-def _prepared_path(user, *, number: int = 1) -> bool:
-    """An employee's own read, on one of the first pages (each page number is its own compiled SQL: a far page,
-    which anyone can ask for in the address, is built as usual rather than compiled and kept)."""
-    return user.is_authenticated and user.is_active and not user.is_staff and number <= PREPARED_PAGES
-
-
-PREPARED_PAGES = 10
-
-
-def _employee(user_id: int):
-    """A stand-in for the access rules: an active employee with this key (never saved, never shown)."""
-    return get_user_model()(pk=user_id, is_active=True, is_staff=False)
-
-
-def _datetime_for(connection, value):
-    return connection.ops.adapt_datetimefield_value(value)
-
-
 def dossier_documents(*, user, category: str = "") -> QuerySet:
     """The user's own documents, newest first across categories (issue 12), or of one category."""
     documents = access.documents_visible_to(user).filter(employee=user)
@@ -63,14 +37,8 @@ def dossier_page(*, user, category: str, number: int, per_page: int) -> Page:
     """One page of dossier_documents and the total, in one query (a window count beside the rows); a number past
     the end gives the last page, as Paginator.get_page does."""
     offset = (number - 1) * per_page
-    if _prepared_path(user, number=number):
-        rows = _PAGE_ROWS.fetch((category, offset, per_page), user_id=user.pk)
-    else:
-        rows = list(_page_rows(dossier_documents(user=user, category=category), offset, per_page))
-    return _page_of(rows, user=user, category=category, number=number, per_page=per_page)
-
-
-def _page_of(rows: list, *, user, category: str, number: int, per_page: int) -> Page:
+    documents = dossier_documents(user=user, category=category)
+    rows = list(documents.annotate(total=Window(Count("pk")))[offset : offset + per_page])
     if not rows and number > 1:
         return Paginator(dossier_documents(user=user, category=category), per_page).get_page(number)
     paginator = Paginator((), per_page)  # the rows are in hand; the paginator only counts the pages
@@ -78,43 +46,18 @@ def _page_of(rows: list, *, user, category: str, number: int, per_page: int) -> 
     return Page(rows, number, paginator)
 
 
-def _page_rows(documents: QuerySet, offset: int, per_page: int) -> QuerySet:
-    return documents.annotate(total=Window(Count("pk")))[offset : offset + per_page]
-
-
-_PAGE_ROWS = PreparedQuery(
-    Document,
-    lambda shape, user_id: _page_rows(dossier_documents(user=_employee(user_id), category=shape[0]), *shape[1:]),
-)
-
-
-def _employments(user) -> QuerySet:
-    return Employment.objects.select_related("employer").filter(user=user).order_by("pk")[:1]  # as .first()
-
-
-_EMPLOYMENT = PreparedQuery(Employment, lambda shape, user_id: _employments(_employee(user_id)))
-
-
 def employment_of(*, user) -> Employment | None:
-    rows = _EMPLOYMENT.fetch(None, user_id=user.pk) if _prepared_path(user) else list(_employments(user))
-    return rows[0] if rows else None
+    return Employment.objects.select_related("employer").filter(user=user).order_by("pk").first()
 
 
-def _trajects(user) -> QuerySet:
-    return (
+def trajects_of(*, user) -> list:
+    """The user's trajects with their contacts, in one query."""
+    return list(
         access.trajects_visible_to(user)
         .filter(employee=user)
         .select_related("case_manager", "company_doctor")
         .order_by("-start")
     )
-
-
-_TRAJECTS = PreparedQuery(Traject, lambda shape, user_id: _trajects(_employee(user_id)))
-
-
-def trajects_of(*, user) -> list:
-    """The user's trajects with their contacts (issue 12), in one query."""
-    return _TRAJECTS.fetch(None, user_id=user.pk) if _prepared_path(user) else list(_trajects(user))
 
 
 def own_document(*, user, pk) -> Document:
@@ -187,48 +130,29 @@ def own_response(*, user, document_pk, pk) -> Response:
     return access.responses_visible_to(user).filter(document__employee=user).get(document_id=document_pk, pk=pk)
 
 
-def _actions(user) -> QuerySet:
-    return (
+def open_actions(*, user) -> list:
+    """The user's documents with "action needed before" that still wait for them: no response yet where the
+    category takes one, otherwise not yet opened. Soonest first."""
+    documents = (
         access.documents_visible_to(user)
         .filter(employee=user, action_needed_before__isnull=False)
         .annotate(answered=Exists(Response.objects.filter(document=OuterRef("pk"))))
         .only("id", "title", "category", "action_needed_before", "first_opened_at")
         .order_by("action_needed_before", "id")
     )
-
-
-_ACTIONS = PreparedQuery(Document, lambda shape, user_id: _actions(_employee(user_id)))
-
-
-def open_actions(*, user) -> list:
-    """The user's documents with "action needed before" that still wait for them: no response yet where the
-    category takes one, otherwise not yet opened. Soonest first."""
-    return _still_waiting(_ACTIONS.fetch(None, user_id=user.pk) if _prepared_path(user) else _actions(user))
-
-
-def _still_waiting(documents) -> list:
     categories = app_settings.RESPONSE_CATEGORIES
-    return [
-        d for d in documents
-        if not (d.answered if d.category in categories else d.first_opened_at is not None)
-    ]  # fmt: skip
+    return [d for d in documents if not (d.answered if d.category in categories else d.first_opened_at is not None)]
 
 
 def _upcoming(user, now) -> QuerySet:
     return access.appointments_visible_to(user).filter(employee=user, starts_at__gte=now).order_by("starts_at", "pk")
 
 
-_UPCOMING = PreparedQuery(
-    Appointment, lambda shape, user_id, now: _upcoming(_employee(user_id), now), now=_datetime_for
-)
-
-
 def upcoming_appointments(*, user, document: Document | None = None) -> list:
     """The user's appointments from now on (cancelled ones too, marked), soonest first."""
     now = timezone.now()
-    if document is not None:
-        return list(_upcoming(user, now).filter(document=document))
-    return _UPCOMING.fetch(None, user_id=user.pk, now=now) if _prepared_path(user) else list(_upcoming(user, now))
+    upcoming = _upcoming(user, now)
+    return list(upcoming.filter(document=document) if document is not None else upcoming)
 
 
 class HomeReads(NamedTuple):
@@ -241,29 +165,13 @@ class HomeReads(NamedTuple):
 
 def dossier_home(*, user, category: str, number: int, per_page: int) -> HomeReads:
     """What "Mijn eigen dossier" shows of the user: employment, one page of documents, trajects, upcoming
-    appointments and open actions. An employee's five reads go to the database together (one round trip on
-    PostgreSQL, core.prepared.fetch_many); anyone else's are the selectors above, one by one."""
-    if not _prepared_path(user, number=number):
-        return HomeReads(
-            employment_of(user=user),
-            dossier_page(user=user, category=category, number=number, per_page=per_page),
-            trajects_of(user=user),
-            upcoming_appointments(user=user),
-            open_actions(user=user),
-        )
-    employment, rows, trajects, appointments, actions = fetch_many(
-        (_EMPLOYMENT, None, {"user_id": user.pk}),
-        (_PAGE_ROWS, (category, (number - 1) * per_page, per_page), {"user_id": user.pk}),
-        (_TRAJECTS, None, {"user_id": user.pk}),
-        (_UPCOMING, None, {"user_id": user.pk, "now": timezone.now()}),
-        (_ACTIONS, None, {"user_id": user.pk}),
-    )
+    appointments and open actions."""
     return HomeReads(
-        employment[0] if employment else None,
-        _page_of(rows, user=user, category=category, number=number, per_page=per_page),
-        trajects,
-        appointments,
-        _still_waiting(actions),
+        employment_of(user=user),
+        dossier_page(user=user, category=category, number=number, per_page=per_page),
+        trajects_of(user=user),
+        upcoming_appointments(user=user),
+        open_actions(user=user),
     )
 
 

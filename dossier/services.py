@@ -12,10 +12,8 @@ from django.utils.http import urlencode
 
 from accounts import services as account_services
 from core import audit
-from core.durability import log_row, log_transaction
 from core.links import site_url
 from core.mailer import mail_enqueue
-from core.prepared import PreparedInsert
 from dossier import access, page_cache
 from dossier.events import Event, ImportEvent
 from dossier.models import AccessLog, Document, Employment, document_file_name, documents_storage
@@ -127,9 +125,6 @@ def _role_of(user) -> str:
     return AccessLog.Role.EMPLOYER_HR
 
 
-_ACCESS_LOG = PreparedInsert(AccessLog)  # one row per view: its INSERT compiled once (core/prepared.py)
-
-
 def access_log_record(
     *,
     actor,
@@ -143,9 +138,8 @@ def access_log_record(
 
     This row is the record of the access; no audit event is written beside it (the audit log keeps the refused
     attempts, `access_refused_record`, and the security events). `actor_employer` (the name of the actor's
-    employer, "" for none) may be passed when the caller already has it, to save the query. In a request the row
-    may be sent ahead and its commit read before the response leaves (core/durability.py); the row returned then
-    has no key.
+    employer, "" for none) may be passed when the caller already has it, to save the query. The row is written
+    in the caller's transaction (or alone, in autocommit): on disk before the response that shows the data.
     """
     if actor_employer is None:
         employment = Employment.objects.select_related("employer").filter(user=actor).first()
@@ -154,15 +148,14 @@ def access_log_record(
         "access actor=%s subject=%s action=%s document=%s ip=%s",
         actor.pk, subject.pk, action, document.pk if document is not None else "-", ip,
     )  # fmt: skip
-    with log_row():  # on its own: a log transaction (core/durability.py)
-        return _ACCESS_LOG.send_along(
-            **_actor_columns(actor, actor_employer),
-            subject=subject,
-            document=document,
-            document_title=document.title[:200] if document is not None else "",
-            action=action,
-            ip=ip or None,
-        )
+    return AccessLog.objects.create(
+        **_actor_columns(actor, actor_employer),
+        subject=subject,
+        document=document,
+        document_title=document.title[:200] if document is not None else "",
+        action=action,
+        ip=ip or None,
+    )
 
 
 def _actor_columns(actor, employer_name: str) -> dict:
@@ -185,18 +178,17 @@ def access_log_record_listed(*, actor, ip: str | None, subjects=(), documents=()
         return
     employment = Employment.objects.select_related("employer").filter(user=actor).first()
     columns = _actor_columns(actor, employment.employer.name if employment is not None else "")
-    with log_transaction():
-        AccessLog.objects.bulk_create(
-            AccessLog(
-                **columns,
-                subject=subject,
-                document=document,
-                document_title=document.title[:200] if document is not None else "",
-                action=AccessLog.Action.VIEW_LIST,
-                ip=ip or None,
-            )
-            for subject, document in rows
+    AccessLog.objects.bulk_create(
+        AccessLog(
+            **columns,
+            subject=subject,
+            document=document,
+            document_title=document.title[:200] if document is not None else "",
+            action=AccessLog.Action.VIEW_LIST,
+            ip=ip or None,
         )
+        for subject, document in rows
+    )
 
 
 def access_refused_record(*, actor, ip: str | None, document_id) -> None:

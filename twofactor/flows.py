@@ -75,7 +75,7 @@ def finish_enrolment(request, device, codes: list[str]) -> None:
         otp_login(request, device)
         request.session.cycle_key()
         request.session.save()
-        user_sessions_end(user=request.user, keep_session_key=request.session.session_key)
+        user_sessions_end(user=request.user, keep=request.session)
     else:
         request.session[otp.NEXT] = finish_verification(request, device)
     messages.success(request, _("Your two-factor authentication method is set up."))

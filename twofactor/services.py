@@ -23,7 +23,6 @@ from django_otp_webauthn.models import WebAuthnCredential
 from accounts.events import Event as AccountEvent
 from accounts.services import user_sessions_end
 from core import audit, throttling
-from core.durability import atomic_committed_ahead
 from core.links import site_url
 from core.mailer import mail_enqueue
 from twofactor import passkeys, selectors
@@ -289,11 +288,9 @@ def device_verify(*, user, token: str, ip: str | None = None, primary=None) -> V
     answers with the time it may be tried again instead of a generic "invalid". `primary` may be the reference to
     the user's app or SMS device (selectors.DeviceRef) when the caller has it already; its row is read here, once,
     locked, before the check.
-
-    One transaction (the lock, the device's use, the event), whose COMMIT in a request is sent ahead and read at the
-    response's edge (core/durability.atomic_committed_ahead): the session rotation and the response overlap it.
+    One transaction: the lock, the device's use and the event commit together.
     """
-    with atomic_committed_ahead():
+    with transaction.atomic():
         return _device_verify(user=user, token=token, ip=ip, primary=primary)
 
 

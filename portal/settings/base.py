@@ -94,7 +94,6 @@ if DEV_APPS:
 # --- end of dev-only apps -----------------------------------------------------------------------------------------
 
 MIDDLEWARE = [
-    "core.response_boundary.ResponseBoundaryMiddleware",  # outermost: log rows read back before a response leaves
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -103,7 +102,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "twofactor.middleware.OTPMiddleware",  # django-otp's, with a cheaper read of the session's device
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.middleware.SessionPolicyMiddleware",
     "twofactor.middleware.VerifiedSessionMiddleware",
@@ -137,14 +136,6 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend; its health check asks the socket before it spends a round trip (core/postgresql/base.py)
-    DATABASES["default"]["ENGINE"] = "core.postgresql"
-
-# 0: the access log's and the audit's own transactions do not wait for the disk on PostgreSQL (core/durability.py: a
-# database-server crash can then lose the last ~0.6 s of log rows, nothing else). Default: they wait, like every commit.
-LOG_ROWS_WAIT_FOR_DISK = env_bool("LOG_ROWS_WAIT_FOR_DISK", True)
-
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite (make run, tests): wait for a lock instead of failing, take the write lock at BEGIN, WAL journal.
     DATABASES["default"]["OPTIONS"] = {

@@ -40,10 +40,28 @@ def test_sessions_of_lists_exactly_the_users_live_sessions(user, user_factory, p
 
 def test_ending_all_but_one_keeps_exactly_that_one(user, password):
     keep, gone = _browser(user, password), _browser(user, password)
-    assert user_sessions_end(user=user, keep_session_key=_key(keep)) == 1
+    kept = keep.session
+    assert user_sessions_end(user=user, keep=kept) == 1
+    kept.save()  # as the request's session is saved with its response
     assert session_keys_of(user=user) == [_key(keep)]
     assert not session_exists(_key(gone)) and session_exists(_key(keep))
     assert "_auth_user_id" not in gone.session
+    assert keep.get("/twofactor/").status_code == 302 and "_auth_user_id" in keep.session
+
+
+def test_ending_all_sessions_holds_when_the_store_lost_its_per_user_index(user, password, monkeypatch):
+    """As after Redis evicted the index while the sessions lived on: the user row's session generation still
+    ends every session at its next request, whatever the store finds."""
+    keep, gone = _browser(user, password), _browser(user, password)
+    monkeypatch.setattr(session_store_class(), "sessions_end", classmethod(lambda cls, *a, **k: 0))
+    kept = keep.session
+    user_sessions_end(user=user, keep=kept)
+    kept.save()
+    assert session_exists(_key(gone))  # the store still has it
+    answer = gone.get("/twofactor/")
+    assert answer.status_code == 302 and "reason=ended" in answer["Location"]
+    assert "_auth_user_id" not in gone.session
+    assert keep.get("/twofactor/").status_code == 302 and "_auth_user_id" in keep.session
 
 
 def test_ending_chosen_keys_ends_only_those(user, password):
