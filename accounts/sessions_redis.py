@@ -23,17 +23,13 @@ from django.utils.crypto import get_random_string
 
 from accounts.middleware import LAST_SEEN, WRITE_INTERVAL
 
-KEY_PREFIX = "accounts.session:"
-INDEX_PREFIX = "accounts.user_sessions:"
 _VALID_KEY_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 
-# KEYS: session key, index key, the key this one replaces (a rotation before any user logged in; see cycle_key).
-# ARGV: data, ttl, mode ("NX" create, "XX" update), session id ("" when no user is logged in: no index entry),
-# index ttl, "1" when KEYS[3] is to be deleted.
+# KEYS: session key, index key. ARGV: data, ttl, mode ("NX" create, "XX" update), session id ("" when no user is
+# logged in: no index entry), index ttl.
 _SAVE = """
 local ok = redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], ARGV[3])
 if not ok then return 0 end
-if ARGV[6] == '1' then redis.call('DEL', KEYS[3]) end
 if ARGV[4] ~= '' then
   redis.call('SADD', KEYS[2], ARGV[4])
   if redis.call('TTL', KEYS[2]) < tonumber(ARGV[5]) then redis.call('EXPIRE', KEYS[2], ARGV[5]) end
@@ -67,20 +63,15 @@ def client() -> redis.Redis:
 
 
 def _skey(session_key: str) -> str:
-    return KEY_PREFIX + session_key
+    # The deployment's prefix (settings.CACHE_KEY_PREFIX): two portals on one Redis database never share a key.
+    return f"{settings.CACHE_KEY_PREFIX}:accounts.session:{session_key}"
 
 
 def _ikey(user_id) -> str:
-    return f"{INDEX_PREFIX}{user_id}"
+    return f"{settings.CACHE_KEY_PREFIX}:accounts.user_sessions:{user_id}"
 
 
 class SessionStore(SessionBase):
-    # A new key chosen by cycle_key for a session no user is logged in to yet (the password step): nothing is
-    # written until the response saves the session, which then creates the new key and deletes the old one in one
-    # script. `_replaces` is the old key ("" when there was none).
-    _fresh = False
-    _replaces = ""
-
     def load(self):
         raw = client().get(_skey(self.session_key)) if self.session_key else None
         data = self.decode(raw.decode("ascii")) if raw is not None else None
@@ -118,43 +109,28 @@ class SessionStore(SessionBase):
         if self.session_key is None:
             return self.create()
         client()
-        fresh, must_create = self._fresh, must_create or self._fresh
         data = self._get_session(no_load=must_create)
         user_id = str(data.get(SESSION_KEY) or "")
-        encoded, ttl = self.encode(data), self._ttl(data)
-        for _ in range(100 if fresh else 1):
-            done = _scripts["save"](
-                keys=[_skey(self.session_key), _ikey(user_id), _skey(self._replaces)],
-                args=[
-                    encoded,
-                    ttl,
-                    "NX" if must_create else "XX",
-                    self.session_key if user_id else "",
-                    _index_ttl(),
-                    "1" if fresh and self._replaces else "0",
-                ],
-            )
-            if done:
-                self._fresh, self._replaces = False, ""
-                return
-            if fresh:  # the rotation's new key is taken (never seen; 36**32 keys): another one
-                self._session_key = self._new_key()
-        raise CreateError if must_create else UpdateError
+        done = _scripts["save"](
+            keys=[_skey(self.session_key), _ikey(user_id)],
+            args=[
+                self.encode(data),
+                self._ttl(data),
+                "NX" if must_create else "XX",
+                self.session_key if user_id else "",
+                _index_ttl(),
+            ],
+        )
+        if not done:
+            raise CreateError if must_create else UpdateError
 
     def cycle_key(self):
         """A new key for the same data (login, second step). A session ended meanwhile is not brought back."""
         data = self._session
         old = self.session_key
         user_id = str(data.get(SESSION_KEY) or "")
-        if not user_id or self._fresh:
-            # Before anyone is logged in (Django's login() rotates first, then adds the user): only a new key now;
-            # the response's save creates it and deletes the old key in one round trip instead of three. Until then
-            # the old key holds only what it held (no user), so nothing is fixed to it.
-            if not self._fresh:
-                self._replaces = old or ""
-            self._session_key, self._session_cache = self._new_key(), data
-            self._fresh = self.modified = True
-            return
+        if not user_id or not old:
+            return super().cycle_key()  # before anyone is logged in: Django's (create a new key, delete the old)
         client()
         for _ in range(100):
             new = self._new_key()
@@ -173,16 +149,15 @@ class SessionStore(SessionBase):
 
     def flush(self):
         user_id = self._session.get(SESSION_KEY)
-        key = self.session_key if not self._fresh else self._replaces  # a fresh key is not written yet
+        key = self.session_key
         self.clear()
         if key:
             self._delete(key, user_id)
-        self._session_key, self._fresh, self._replaces = None, False, ""
+        self._session_key = None
 
     def delete(self, session_key=None):
         if session_key is None:
-            # After a rotation before login the new key is not written yet: what is stored is the key it replaces.
-            session_key = self._replaces if self._fresh else self.session_key
+            session_key = self.session_key
             if not session_key:
                 return
         user_id = (self._session_cache or {}).get(SESSION_KEY) if session_key == self.session_key else None

@@ -1,5 +1,6 @@
 """Settings of the Verzuimportaal, complete, read from the environment (see .env.example and README)."""
 
+import hashlib
 import secrets
 from pathlib import Path
 
@@ -145,10 +146,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 REDIS_URL = env_str("REDIS_URL")
+# Every cache and session key starts with this deployment's own prefix, so two portals (production and acceptance,
+# say) on one Redis database never read each other's pages, limits or sessions. Derived from what differs between
+# deployments (the site's address and its database), stable across restarts and key rotations; CACHE_KEY_PREFIX
+# overrides it.
+_DB = DATABASES["default"]
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX") or "portal-" + hashlib.sha256(
+    f"{SITE_URL}|{_DB.get('HOST', '')}|{_DB.get('PORT', '')}|{_DB['NAME']}".encode()
+).hexdigest()[:12]
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": REDIS_URL}}  # Django's, one client per pool
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
+CACHES["default"]["KEY_PREFIX"] = CACHE_KEY_PREFIX
 
 # ------------------------------------------------------------------------------------------------ auth
 AUTH_USER_MODEL = "accounts.User"

@@ -39,6 +39,7 @@ else:
     # Sessions in a database of their own per worker (15, 14, ...), so a test's cache.clear() logs nobody out;
     # tests/conftest.py empties it around each test.
     SESSION_REDIS_URL = f"{_base}/{15 - int(_worker) % 7}"
+CACHES["default"]["KEY_PREFIX"] = CACHE_KEY_PREFIX  # noqa: F405
 
 # The page cache is on in every test (one process, so the memory cache is shared): a write that forgets to renew a
 # page shows up as a stale page in the tests that read it after the write.
