@@ -62,18 +62,18 @@ def client() -> redis.Redis:
     return _client
 
 
-def _skey(session_key: str) -> str:
+def session_key_name(session_key: str) -> str:
     # The deployment's prefix (settings.CACHE_KEY_PREFIX): two portals on one Redis database never share a key.
     return f"{settings.CACHE_KEY_PREFIX}:accounts.session:{session_key}"
 
 
-def _ikey(user_id) -> str:
+def index_key_name(user_id) -> str:
     return f"{settings.CACHE_KEY_PREFIX}:accounts.user_sessions:{user_id}"
 
 
 class SessionStore(SessionBase):
     def load(self):
-        raw = client().get(_skey(self.session_key)) if self.session_key else None
+        raw = client().get(session_key_name(self.session_key)) if self.session_key else None
         data = self.decode(raw.decode("ascii")) if raw is not None else None
         if not data:
             self._session_key = None
@@ -81,7 +81,7 @@ class SessionStore(SessionBase):
         return data
 
     def exists(self, session_key):
-        return bool(session_key) and bool(client().exists(_skey(session_key)))
+        return bool(session_key) and bool(client().exists(session_key_name(session_key)))
 
     def _new_key(self) -> str:
         # No EXISTS round trip: SET NX refuses a key that is taken, and create() tries again.
@@ -112,7 +112,7 @@ class SessionStore(SessionBase):
         data = self._get_session(no_load=must_create)
         user_id = str(data.get(SESSION_KEY) or "")
         done = _scripts["save"](
-            keys=[_skey(self.session_key), _ikey(user_id)],
+            keys=[session_key_name(self.session_key), index_key_name(user_id)],
             args=[
                 self.encode(data),
                 self._ttl(data),
@@ -135,7 +135,7 @@ class SessionStore(SessionBase):
         for _ in range(100):
             new = self._new_key()
             done = _scripts["cycle"](
-                keys=[_skey(old), _skey(new), _ikey(user_id)],
+                keys=[session_key_name(old), session_key_name(new), index_key_name(user_id)],
                 args=[self.encode(data), self._ttl(data), old, new, _index_ttl()],
             )
             if done == 1:
@@ -166,9 +166,9 @@ class SessionStore(SessionBase):
     @staticmethod
     def _delete(session_key: str, user_id) -> None:
         pipe = client().pipeline(transaction=False)
-        pipe.delete(_skey(session_key))
+        pipe.delete(session_key_name(session_key))
         if user_id:
-            pipe.srem(_ikey(user_id), session_key)
+            pipe.srem(index_key_name(user_id), session_key)
         pipe.execute()
 
     @classmethod
@@ -180,33 +180,33 @@ class SessionStore(SessionBase):
     def sessions_of(cls, user_id) -> list[tuple[str, dict]]:
         """The user's live sessions as (key, data); index entries of sessions that are gone are removed."""
         conn = client()
-        keys = sorted(k.decode("ascii") for k in conn.smembers(_ikey(user_id)))
+        keys = sorted(k.decode("ascii") for k in conn.smembers(index_key_name(user_id)))
         if not keys:
             return []
         store, found, gone = cls(), [], []
-        for key, raw in zip(keys, conn.mget([_skey(k) for k in keys]), strict=True):
+        for key, raw in zip(keys, conn.mget([session_key_name(k) for k in keys]), strict=True):
             data = store.decode(raw.decode("ascii")) if raw is not None else {}
             if data and str(data.get(SESSION_KEY)) == str(user_id):
                 found.append((key, data))
             else:
                 gone.append(key)
         if gone:
-            conn.srem(_ikey(user_id), *gone)
+            conn.srem(index_key_name(user_id), *gone)
         return found
 
     @classmethod
     def sessions_end(cls, user_id, *, keys=None, keep: str | None = None) -> int:
         """End the user's sessions (all, or only `keys`), except `keep`; keys not in the user's index are ignored."""
         conn = client()
-        own = {k.decode("ascii") for k in conn.smembers(_ikey(user_id))}
+        own = {k.decode("ascii") for k in conn.smembers(index_key_name(user_id))}
         targets = own if keys is None else own & set(keys)
         targets.discard(keep)
         if not targets:
             return 0
         pipe = conn.pipeline(transaction=False)
         for key in sorted(targets):
-            pipe.delete(_skey(key))
-        pipe.srem(_ikey(user_id), *targets)
+            pipe.delete(session_key_name(key))
+        pipe.srem(index_key_name(user_id), *targets)
         return sum(pipe.execute()[:-1])
 
 

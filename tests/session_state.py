@@ -19,7 +19,7 @@ def all_session_keys() -> list[str]:
     if settings.SESSION_ENGINE == "accounts.sessions_redis":
         from accounts import sessions_redis
 
-        prefix = sessions_redis.KEY_PREFIX
+        prefix = sessions_redis.session_key_name("")
         keys = sessions_redis.client().scan_iter(match=f"{prefix}*")
         return sorted(k.decode("ascii").removeprefix(prefix) for k in keys)
     return list(Session.objects.order_by("pk").values_list("pk", flat=True))
