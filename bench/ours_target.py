@@ -14,10 +14,15 @@ from devtools/bench_identity.py, both standard library only (the work tree is ap
         --target-file /work/main/bench/ours_target.py --rounds 2
 
 The server runs the production settings (DEBUG=0) with every required variable filled with a local value, Redis db
-10 as the cache (production uses Redis for the login limits), gunicorn with 2 sync workers. One deviation: the
-settings module is a file under /tmp/ours-bench that imports portal.settings.base and moves STATIC_ROOT and VAR_DIR
-there, so collectstatic and the SQLite database never write into the work tree. bench_users refuses to run with
-DEBUG off, so only that prepare step runs with DEBUG=1 (same database, same VAR_DIR).
+10 as the cache (production uses Redis for the login limits), gunicorn with BENCH_WORKERS sync workers. One
+deviation: the settings module is a file under /tmp/ours-bench that imports portal.settings.base and moves STATIC_ROOT
+and VAR_DIR there, so collectstatic and the SQLite database never write into the work tree. bench_users refuses to
+run with DEBUG off, so only that prepare step runs with DEBUG=1 (same database, same VAR_DIR).
+
+Workers: measure.py's --workers N sets the peer's gunicorn to N and exports BENCH_WORKERS=N before it loads the target
+files, so ours starts with the same count (e.g. --workers 5, gunicorn's (2 x cores) + 1 on this 2-core machine);
+without it both use measure.py's default, 2. Each worker keeps one PostgreSQL connection (DATABASE_CONN_MAX_AGE), far
+below the pg.sh cluster's max_connections=50.
 
 Cookies: with DEBUG off the session and CSRF cookies are Secure; measure.py keeps its own jar (update_jar ignores the
 Secure attribute) and sends them back over plain http, so no change is needed.
@@ -44,6 +49,8 @@ from devtools.bench_identity import bench_email as _bench_email  # noqa: E402
 from devtools.bench_identity import bench_secret as _bench_secret  # noqa: E402
 
 PREFIX = "bench"
+# measure.py --workers N exports BENCH_WORKERS before loading target files; unset, measure.py's default is 2
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 USERS = 2000
 DOCUMENTS = 20
 HASHER = os.environ.get(
@@ -156,7 +163,7 @@ TARGET = {
             str(CHECKOUT / ".venv/bin/gunicorn"),
             "portal.wsgi:application",
             "--workers",
-            "2",
+            str(WORKERS),
             "--worker-class",
             "sync",
             "--bind",
