@@ -87,8 +87,11 @@ screenshots: install messages
 	$(BIN)/python -m pytest -p no:cacheprovider -n 2 tests/browser
 	$(BIN)/python scripts/screenshots_overview.py
 
+# CI runs this too (.ci/run): lint rules, the formatter's verdict (nothing is rewritten), the import contracts.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache locale/*/LC_MESSAGES/*.mo

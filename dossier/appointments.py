@@ -24,7 +24,9 @@ NOTIFIED_FIELDS = ("starts_at", "duration_minutes", "place", "video_url", "with_
 def appointment_save(*, appointment: Appointment, actor, ip: str | None = None) -> Appointment:
     """Save a new or changed appointment; on a change that matters, raise SEQUENCE, clear the old answer and mail
     the employee. Prevents: a calendar keeping a stale copy (same UID, higher SEQUENCE)."""
-    adding = appointment._state.adding
+    # The pk is a UUID set on construction, so `pk is None` cannot tell a new row; `_state.adding` is the documented
+    # flag for that (Model instance reference, "Other attributes"), unlike the rest of `_state`.
+    adding = appointment._state.adding  # noqa: SLF001
     changed = []
     if not adding:
         before = Appointment.objects.select_for_update().get(pk=appointment.pk)

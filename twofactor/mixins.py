@@ -1,4 +1,6 @@
-"""The gates of the 2FA pages, as view bases: logged in, allowed to enrol, has a method, verified, re-authenticated."""
+"""The gates of the 2FA pages, as view bases: logged in, allowed to enrol, has a method, verified, re-authenticated.
+
+ReauthRequiredView is the one meant for other apps (the dossier's export); the others serve twofactor's own pages."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect
@@ -61,7 +63,11 @@ class VerifiedView(TwoFactorView):
 
 
 class ReauthRequiredView(VerifiedView):
-    """A sensitive action: the password and a code again, valid TWOFACTOR_REAUTH_SECONDS."""
+    """The re-authentication gate, for any app's sensitive page: subclass it (with TemplateView, FormView...).
+
+    Logged in and verified first (VerifiedView), then the password and a code again within the last
+    TWOFACTOR_REAUTH_SECONDS; otherwise the user goes to twofactor:reauth and comes back to this page. A stolen but
+    verified session alone cannot reach what sits behind it."""
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and otp.is_verified(request) and not otp.reauth_is_fresh(request):

@@ -2,6 +2,8 @@
 (twofactor.flows, audit, mail), and the pages around them: name and register, Mijn Instellingen's rename and remove.
 The rules live in twofactor.passkeys; the writes in twofactor.services."""
 
+from logging import getLogger
+
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import redirect
@@ -11,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import FormView, TemplateView
 from django_otp_webauthn import exceptions as webauthn_errors
 from django_otp_webauthn import views as webauthn_views
+from django_otp_webauthn.settings import app_settings as webauthn_settings
 from django_otp_webauthn.utils import rewrite_exceptions
 
 from core.redirects import safe_next
@@ -29,6 +32,13 @@ class RegistrationRefused(webauthn_errors.OTPWebAuthnApiError):
 
 
 # ----------------------------------------------------------------------------------------------- JSON ceremonies
+def _webauthn_logger():
+    """The logger the library's own ceremony views log verifier errors to: its documented setting, read as they read
+    it (their helper for it is private); a blank name logs nothing."""
+    name = webauthn_settings.OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME
+    return getLogger(name) if name else None
+
+
 class _Audited:
     """A refused ceremony (wrong origin, another user's passkey, a replayed state) is audited with the IP."""
 
@@ -56,7 +66,7 @@ class RegistrationCompleteView(_Audited, _RegistrationGate, webauthn_views.Compl
     def post(self, *args, **kwargs):
         request, user = self.request, self.get_user()
         state = self.get_state()
-        with rewrite_exceptions(logger=webauthn_views._get_pywebauthn_logger()):
+        with rewrite_exceptions(logger=_webauthn_logger()):
             device = self.get_helper().register_complete(user=user, state=state, data=request.data)
         codes = services.passkey_enrolled(user=user, device=device, name=request.session.pop(PENDING_NAME, ""),
                                           ip=client_ip(request))  # fmt: skip

@@ -1,15 +1,15 @@
 from django.urls import path
 
-from twofactor import passkey_views, settings_views, views
+from twofactor import passkey_views, settings_views, setup_views, views
 
 app_name = "twofactor"
 
 urlpatterns = [
     path("twofactor/", views.StartView.as_view(), name="start"),
-    path("twofactor/setup/", views.SetupView.as_view(), name="setup"),
-    path("twofactor/setup/sms/", views.SetupSMSView.as_view(), name="setup-sms"),
-    path("twofactor/setup/sms/send/", views.SetupSMSSendView.as_view(), name="setup-sms-send"),
-    path("twofactor/setup/app/", views.SetupAppView.as_view(), name="setup-app"),
+    path("twofactor/setup/", setup_views.SetupView.as_view(), name="setup"),
+    path("twofactor/setup/sms/", setup_views.SetupSMSView.as_view(), name="setup-sms"),
+    path("twofactor/setup/sms/send/", setup_views.SetupSMSSendView.as_view(), name="setup-sms-send"),
+    path("twofactor/setup/app/", setup_views.SetupAppView.as_view(), name="setup-app"),
     path("twofactor/setup/passkey/", passkey_views.PasskeySetupView.as_view(), name="setup-passkey"),
     path("twofactor/setup/passkey/done/", passkey_views.PasskeyEnrolledView.as_view(), name="passkey-enrolled"),
     path("twofactor/recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery-codes"),
