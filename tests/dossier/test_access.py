@@ -109,3 +109,44 @@ def test_trajects_in_the_web_portaals_choices_carry_their_employees_name(world):
     labels = [str(t) for t in access.trajects_visible_to(world.hr_x)]
     assert len(set(labels)) == 2 and all("01-10-2026" in label for label in labels)
     assert any("Anna" in label for label in labels) and any("Bert" in label for label in labels)
+
+
+# What the rules may read of the user: the request's own user as Django's auth loads it (AuthenticationMiddleware,
+# a full row), never something only a middleware or a cache adds. A new name here is a reviewed choice.
+USER_ATTRIBUTES_THE_RULES_READ = {
+    "is_authenticated", "is_active", "is_staff", "is_superuser", "has_perm", "employment",
+}  # fmt: skip
+
+
+def test_the_access_rules_read_only_what_the_requests_own_user_carries(world):
+    """dossier/access.py takes the real user (request.user). Every attribute it reads of a user is on the list
+    above, and each is there on a user loaded the way Django's auth loads the request's user; a rule that starts
+    reading something else (a value a cache, a stand-in or a middleware would have to supply) fails here."""
+    import ast
+    import inspect
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.backends import ModelBackend
+
+    from dossier import access
+
+    tree = ast.parse(inspect.getsource(access))
+    read = {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "user"
+    }
+    read |= {
+        node.args[1].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "getattr"
+        and isinstance(node.args[0], ast.Name) and node.args[0].id == "user" and isinstance(node.args[1], ast.Constant)
+    }  # fmt: skip
+    assert read == USER_ATTRIBUTES_THE_RULES_READ
+    for someone in get_user_model().objects.all():
+        loaded = ModelBackend().get_user(someone.pk)
+        if loaded is None:  # an inactive account: no request user at all
+            continue
+        for name in read - {"employment"}:
+            assert hasattr(loaded, name), name
+        assert hasattr(type(loaded), "employment")  # the reverse relation Django defines (None when absent)
