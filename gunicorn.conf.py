@@ -1,7 +1,7 @@
 """gunicorn settings from the environment (gunicorn reads ./gunicorn.conf.py by itself; the image runs from /app).
 
     GUNICORN_BIND             address:port to listen on              127.0.0.1:8000 (the image sets 0.0.0.0:8000)
-    GUNICORN_WORKERS          worker processes                       3
+    GUNICORN_WORKERS          worker processes                       2 x CPUs + 1 (gunicorn's advice)
     GUNICORN_THREADS          threads per worker (>1: gthread)       1
     GUNICORN_TIMEOUT          seconds before a silent worker is killed and restarted          30
     GUNICORN_GRACEFUL_TIMEOUT seconds a worker gets to finish its requests on restart         30
@@ -26,7 +26,9 @@ def _int(name: str, default: int) -> int:
 
 
 bind = [os.environ.get("GUNICORN_BIND", "").strip() or "127.0.0.1:8000"]
-workers = _int("GUNICORN_WORKERS", 3)
+# gunicorn's advice for sync workers: (2 x cores) + 1. The CPUs this process may run on (a container's cpuset), not
+# the host's; with a CPU quota instead, set GUNICORN_WORKERS.
+workers = _int("GUNICORN_WORKERS", 2 * len(os.sched_getaffinity(0)) + 1)
 threads = _int("GUNICORN_THREADS", 1)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)

@@ -35,7 +35,7 @@ def _print_config(env: dict, tmp_path) -> dict:
 def test_gunicorn_defaults_listen_on_loopback_and_trust_only_loopback(tmp_path):
     config = _print_config({}, tmp_path)
     assert config["bind"] == "['127.0.0.1:8000']"
-    assert config["workers"] == "3"
+    assert config["workers"] == str(2 * len(os.sched_getaffinity(0)) + 1)  # gunicorn's (2 x cores) + 1
     assert config["timeout"] == "30"
     assert config["forwarded_allow_ips"] == "['127.0.0.1', '::1']"
     assert config["secure_scheme_headers"] == "{'X-FORWARDED-PROTO': 'https'}"
