@@ -1,4 +1,4 @@
-"""The idle timeout, as the browser sees it (issue 13): how long this session has left, "Blijf ingelogd", and where
+"""The idle timeout, as the browser sees it: how long this session has left, "Blijf ingelogd", and where
 a timed-out user goes (back to the page they were on, after logging in again).
 
 The clock itself is kept by accounts.middleware (written at most once per WRITE_INTERVAL). This module only reads it,

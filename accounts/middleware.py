@@ -48,8 +48,8 @@ class SessionPolicyMiddleware:
                 reason = "expired"
             if reason:
                 logout(request)  # flushes the session server-side
-                return idle.timed_out_response(request, reason)  # issue 13: back to this page after logging in
-            # issue 13: the timeout dialog's status check is no activity (asked only when a write is due)
+                return idle.timed_out_response(request, reason)  # back to this page after logging in
+            # the timeout dialog's status check is no activity (asked only when a write is due)
             if now - last_seen > WRITE_INTERVAL and not idle.is_status_check(request):
                 request.session[LAST_SEEN] = now
             else:

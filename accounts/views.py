@@ -126,7 +126,7 @@ class LoggedOutView(TemplateView):
     template_name = "accounts/logged_out.html"
 
     def get_context_data(self, **kwargs):
-        # issue 13: "Log in again" leads back to the page the user was on (a path on this site only)
+        # "Log in again" leads back to the page the user was on (a path on this site only)
         target = safe_next(self.request.GET.get("next"))
         login_url = reverse("accounts:login") + (f"?{urlencode({'next': target})}" if target else "")
         return super().get_context_data(reason=self.request.GET.get("reason", ""), login_url=login_url, **kwargs)
@@ -264,7 +264,7 @@ class SetLanguageView(View):
         return response
 
 
-# ----------------------------------------------------------------------------------------------- issue 13: idle timeout
+# ----------------------------------------------------------------------------------------------- idle timeout
 @method_decorator(never_cache, name="dispatch")
 class IdleStatusView(View):
     """How many seconds this session has left (GET, for the timeout dialog). Reads the clock, never restarts it:

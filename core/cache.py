@@ -1,10 +1,10 @@
-"""Django's Redis cache, with one client object per connection pool (issue 18).
+"""Django's Redis cache, with one client object per connection pool.
 
-`django.core.cache.backends.redis.RedisCacheClient.get_client()` builds a new `redis.Redis` around the shared pool
-on every cache call; redis-py's constructor costs about 0.1 ms of CPU on this project's machines, and a page view
-makes one to three cache calls. A `redis.Redis` is safe to share between threads (each command takes a connection
-from the pool), so this client keeps one per pool. Everything else is Django's: the pools, the servers, the
-serializer, and every cache method.
+Django's client builds a new `redis.Redis` around its shared pool on every cache call, and every request makes
+several (sessions aside: login limits, throttles, the page cache). A `redis.Redis` is safe to share between threads
+(each command takes a connection from the pool), so this client keeps one per pool. Everything else is Django's:
+the pools, the servers, the serializer, and every cache method. It overrides `get_client`, the one method Django's
+client routes every call through; tests/core/test_cache.py checks it on each Django upgrade.
 """
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache

@@ -58,7 +58,7 @@ def mail_enqueue(
     uploader's request may wait for SMTP, a login must not); otherwise the worker sends it. A failure to send
     leaves it pending for the worker, never an error for the caller.
     """
-    if isinstance(context.get("link"), str):  # the page it opens speaks the mail's language (issue 17)
+    if isinstance(context.get("link"), str):  # the page it opens speaks the mail's language
         context = {**context, "link": with_language(context["link"], language)}
     subject, text, html = mail_render(template=template, context=context, language=language)
     mail = OutgoingEmail.objects.create(

@@ -1,6 +1,6 @@
 """The worker's other jobs: `send_notifications --loop` runs each registered job after every outbox poll.
 
-One worker process for all background work (the mail outbox, issue 13's dossier exports): nothing more to deploy,
+One worker process for all background work (the mail outbox, the dossier exports): nothing more to deploy,
 and several workers may run side by side because every job claims its rows with SKIP LOCKED. core cannot import
 the apps above it, so they register their jobs here from their AppConfig.ready(). A job does a small unit of work
 (one export at most) and returns how many things it did, so mails never wait long behind it.

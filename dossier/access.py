@@ -77,7 +77,7 @@ def access_logs_visible_to(user) -> QuerySet:
     return AccessLog.objects.all() if sees_all_employers(user) else AccessLog.objects.none()
 
 
-# ----------------------------------------------------------------------------------------------- issue 12
+# -----------------------------------------------------------------------------------------------
 def responses_visible_to(user) -> QuerySet:
     """Responses follow their document: whoever may open the document reads its responses (HR never on medical)."""
     return Response.objects.filter(document__in=documents_visible_to(user))

@@ -17,12 +17,12 @@ Rules (least privilege; what each role may *see* is dossier/access.py):
    medical file. It never touches the password, and it is refused for CONTACT_CHANGE_COOLDOWN after a change of
    the employee's email or mobile by staff, so changing the address and resetting the factor cannot be chained
    into a takeover while the mail about the change to the old address is still on its way.
-6. An invitation (activation link, issue 11) is sent when staff make an employee account. Sending it again is for
+6. An invitation (activation link) is sent when staff make an employee account. Sending it again is for
    staff who may change that employee's account (rule 3), never for staff accounts, and -- like rule 5 -- not
    within CONTACT_CHANGE_COOLDOWN after staff changed the email or mobile (administrators excepted): the link goes
    to the stored address, so "change the address, resend" must not hand someone else the account. The employee
    can always ask a link with birth date + email ("Wachtwoord vergeten").
-7. The bulk import (issue 11, dossier/imports.py) makes employee accounts (as rule 4: no password, never staff)
+7. The bulk import (dossier/imports.py) makes employee accounts (as rule 4: no password, never staff)
    with their employment, each invited (rule 6), for ONE employer: staff holding `dossier.import_employees` (employer
    HR and provider staff; administrators always) import only for an employer they can see (dossier/access.py). A
    file for any other employer is refused as a whole. An email address that belongs to an account the importer

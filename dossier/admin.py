@@ -150,7 +150,7 @@ class DocumentAdmin(ScopedAdmin):
 
     @admin.display(description=_("responses of the employee"))
     def responses(self, obj):
-        """issue 12: the employee's responses beside the document, read-only (append-only), newest first."""
+        """The employee's responses beside the document, read-only (append-only), newest first."""
         # The change form only opens a document in the actor's scope, and responses follow their document
         # (access.responses_visible_to): so the document's own responses are exactly the visible ones.
         rows = obj.responses.order_by("-at")
@@ -184,7 +184,7 @@ class DocumentAdmin(ScopedAdmin):
             services.access_log_record(actor=request.user, subject=document.employee, document=document,
                                        action=AccessLog.Action.VIEW_RECORD, ip=client_ip(request))  # fmt: skip
             if access.responses_visible_to(request.user).filter(document=document).exists():
-                # issue 12: the employee's responses are shown beside the document: a view of a response too
+                # the employee's responses are shown beside the document: a view of a response too
                 services.access_log_record(actor=request.user, subject=document.employee, document=document,
                                            action=AccessLog.Action.VIEW_RESPONSE, ip=client_ip(request))  # fmt: skip
         return response
@@ -201,7 +201,7 @@ class DocumentAdmin(ScopedAdmin):
             upload=form.cleaned_data["upload"],
             uploaded_by=request.user,
         )
-        # issue 12: the note and the action date are plain fields of the row, set in the same transaction
+        # the note and the action date are plain fields of the row, set in the same transaction
         note, before = form.cleaned_data.get("note", ""), form.cleaned_data.get("action_needed_before")
         if note or before:
             Document.objects.filter(pk=document.pk).update(note=note, action_needed_before=before)
@@ -227,7 +227,7 @@ class DocumentAdmin(ScopedAdmin):
         ]
 
     def response_file_view(self, request, pk, response_pk):
-        """issue 12: the file an employee attached to a response, for staff who may see the document."""
+        """The file an employee attached to a response, for staff who may see the document."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         response = access.responses_visible_to(request.user).filter(document_id=pk, pk=response_pk).first()
@@ -256,7 +256,7 @@ class DocumentAdmin(ScopedAdmin):
 class ScopedUserAdmin(EmployeeImportAdminMixin, ScopedAdmin, DjangoUserAdmin):
     """Accounts, under dossier.account_rules: staff see the employees in their scope (administrators see everyone),
     change only the fields the rules give them, and never anyone's password (there is no password form at all).
-    HR imports employees from a file here (issue 11, dossier/imports.py; account_rules rule 7)."""
+    HR imports employees from a file here (dossier/imports.py; account_rules rule 7)."""
 
     form = add_form = UserAdminForm
     ordering = ("last_name", "first_name", "email")
@@ -404,7 +404,7 @@ class ScopedUserAdmin(EmployeeImportAdminMixin, ScopedAdmin, DjangoUserAdmin):
                 "accounts are not ones you may reset.",
                 refused) % {"count": refused}, level=messages.WARNING)  # fmt: skip
 
-    # ------------------------------------------------------------------ invitations (issue 11: dossier/invitations.py)
+    # ------------------------------------------------------------------ invitations (dossier/invitations.py)
     @admin.display(description=_("Account"))
     def account_state(self, obj):
         return invitations.account_state_label(obj)
@@ -450,7 +450,7 @@ class TrajectAdmin(ScopedAdmin):
     autocomplete_fields = ("employee",)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        # issue 12: the contacts are provider staff (case managers, medical staff), never employer HR
+        # the contacts are provider staff (case managers, medical staff), never employer HR
         if db_field.name in ("case_manager", "company_doctor"):
             perm = access.MEDICAL if db_field.name == "company_doctor" else access.ALL_EMPLOYERS
             app, codename = perm.split(".")
@@ -514,7 +514,7 @@ class AuditEventAdmin(ReadOnlyAdminMixin, ScopedAdmin):
         return obj.get_kind_display()
 
 
-# ----------------------------------------------------------------------------------------------- issue 12
+# -----------------------------------------------------------------------------------------------
 class AppointmentAdminForm(forms.ModelForm):
     video_url = forms.URLField(label=_("video link"), max_length=500, required=False, assume_scheme="https")
 

@@ -1,4 +1,4 @@
-"""Appointments (issue 12): staff make and change them, the employee confirms or asks for another time.
+"""Appointments: staff make and change them, the employee confirms or asks for another time.
 
 A change or cancellation raises the SEQUENCE (the calendar file replaces the old event) and mails the employee a
 link only: no time, place, doctor or anything medical in the mail.

@@ -1,4 +1,4 @@
-"""The dossier app's own settings (issue 12 and later), read through one object so tests can override them."""
+"""The dossier app's own settings, read through one object so tests can override them."""
 
 from django.conf import settings
 
@@ -21,7 +21,7 @@ class DossierSettings:
         return getattr(settings, "DOSSIER_OWN_VIEW_MAX_CHARS", 2000)
 
     @property
-    def IMPORT_MAX_ROWS(self) -> int:  # noqa: N802 - issue 11: one file of employees; a larger one is refused
+    def IMPORT_MAX_ROWS(self) -> int:  # noqa: N802 - one file of employees; a larger one is refused
         return getattr(settings, "DOSSIER_IMPORT_MAX_ROWS", 2000)
 
     @property

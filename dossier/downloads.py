@@ -87,7 +87,7 @@ def document_response(document: Document, *, download: bool) -> HttpResponse:
     response["Content-Security-Policy"] = (
         "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
     )
-    # The document page (issue 12) shows the file in an <iframe> of the same origin: only our own pages may frame
+    # The document page shows the file in an <iframe> of the same origin: only our own pages may frame
     # it (frame-ancestors 'self' and SAMEORIGIN for older browsers); the sandbox still keeps any script in it dead.
     response["X-Frame-Options"] = "SAMEORIGIN"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
@@ -109,7 +109,7 @@ def response_file_response(response) -> HttpResponse:
 
 
 def export_response(export) -> HttpResponse:
-    """The ZIP of "Download mijn dossier" (issue 13): streamed (or handed to nginx), always a download."""
+    """The ZIP of "Download mijn dossier": streamed (or handed to nginx), always a download."""
     storage, name = export.file.storage, export.file.name
     filename = f"dossier-{export.ready_at:%Y-%m-%d}.zip"
     mode = settings.DOSSIER_SENDFILE

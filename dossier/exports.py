@@ -1,4 +1,4 @@
-""" "Download mijn dossier" (issue 13, AVG art. 15 and 20): request, build in the worker, download, expire.
+""" "Download mijn dossier" (AVG art. 15 and 20): request, build in the worker, download, expire.
 
 Rules, each with a test in tests/dossier/test_export.py:
 - Only the employee, for themselves, after re-authentication (the views: twofactor's ReauthRequiredView); staff 404.

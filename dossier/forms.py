@@ -1,4 +1,4 @@
-"""The employee's forms of the dossier (issue 12): a response to a document, an answer to an appointment."""
+"""The employee's forms of the dossier: a response to a document, an answer to an appointment."""
 
 import uuid
 
@@ -97,7 +97,7 @@ class AppointmentAnswerForm(forms.Form):
         return cleaned
 
 
-# ----------------------------------------------------------------------------------------------- issue 13
+# -----------------------------------------------------------------------------------------------
 def _period_end(label, invalid) -> forms.DateField:
     """One end of the access log's period: a date picker, or typed as day-month-year or ISO."""
     return forms.DateField(

@@ -1,4 +1,4 @@
-"""HR's bulk import of employees (issue 11) with django-import-export: a CSV or XLSX for one employer, a preview with
+"""HR's bulk import of employees with django-import-export: a CSV or XLSX for one employer, a preview with
 every row's errors before anything is saved, all or nothing, an invitation for each new employee after commit.
 
 Who may import for which employer: dossier/account_rules.py (rule 7). Each employee is made by

@@ -1,4 +1,4 @@
-"""The Web Portaal's side of invitations (issue 11): the invitation when staff make an employee, the "send the
+"""The Web Portaal's side of invitations: the invitation when staff make an employee, the "send the
 invitation again" action and the account state in the user list. Who may do it is dossier/account_rules.py."""
 
 from django.contrib import messages

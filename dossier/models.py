@@ -55,7 +55,7 @@ class Employment(models.Model):
         verbose_name = _("employment")
         verbose_name_plural = _("employments")
         permissions = [
-            # issue 11: HR's bulk import (dossier/imports.py); which employer: dossier/account_rules.py rule 7
+            # HR's bulk import (dossier/imports.py); which employer: dossier/account_rules.py rule 7
             ("import_employees", _("Can import employees (CSV or XLSX) for an employer it sees")),
         ]
         constraints = [
@@ -196,7 +196,7 @@ class Document(models.Model):
             models.Index(
                 fields=["employee", "category_rank", "-uploaded_at", "id"], name="dossier_doc_page_order"
             ),
-            # The dossier page's default order since issue 12: newest first across categories.
+            # The dossier page's default order: newest first across categories.
             models.Index(fields=["employee", "-uploaded_at", "id"], name="dossier_doc_newest"),
         ]
         permissions = [("view_medical_document", _("Can see medical documents"))]
@@ -267,7 +267,7 @@ class AccessLog(AppendOnlyModel):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
 
 
-# ----------------------------------------------------------------------------------------------- issue 12
+# -----------------------------------------------------------------------------------------------
 class Response(AppendOnlyModel):
     """The employee's answer to a document (a plan van aanpak, ...): append-only; a later one adds, never edits.
 
@@ -363,7 +363,7 @@ class Appointment(models.Model):
         return self.starts_at + datetime.timedelta(minutes=self.duration_minutes)
 
 
-# ----------------------------------------------------------------------------------------------- issue 13
+# -----------------------------------------------------------------------------------------------
 def export_file_name(instance, filename: str) -> str:
     """Exports live in the private documents storage under exports/ (documents_sweep leaves that folder to
     dossier.exports.export_expire_due), under a random name."""

@@ -1,4 +1,4 @@
-"""Responses to a document (issue 12): "akkoord" / "niet akkoord" with an own view and an optional file.
+"""Responses to a document: "akkoord" / "niet akkoord" with an own view and an optional file.
 
 Append-only (a later response adds, never edits), audited, and announced to the traject's case manager by a mail
 without content. A double submit of one form finds the first row (the form's one-time `submission` key).

@@ -11,7 +11,7 @@ EMPLOYER_HR_PERMISSIONS = [
     ("accounts", "change_user"),
     ("dossier", "view_employer"),
     ("dossier", "view_employment"),
-    ("dossier", "import_employees"),  # issue 11: the bulk import, for its own employer only (account_rules rule 7)
+    ("dossier", "import_employees"),  # the bulk import, for its own employer only (account_rules rule 7)
     ("dossier", "view_traject"),
     ("dossier", "add_traject"),
     ("dossier", "change_traject"),
@@ -26,7 +26,7 @@ CASE_MANAGER_PERMISSIONS = EMPLOYER_HR_PERMISSIONS + [
     ("dossier", "view_accesslog"),
     ("accounts", "add_user"),
     ("core", "view_auditevent"),
-    # issue 12: appointments are made and changed by provider staff; employer HR does not see them
+    # appointments are made and changed by provider staff; employer HR does not see them
     ("dossier", "view_appointment"),
     ("dossier", "add_appointment"),
     ("dossier", "change_appointment"),

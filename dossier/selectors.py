@@ -26,7 +26,7 @@ LIST_FIELDS = (
 
 
 def dossier_documents(*, user, category: str = "") -> QuerySet:
-    """The user's own documents, newest first across categories (issue 12), or of one category."""
+    """The user's own documents, newest first across categories, or of one category."""
     documents = access.documents_visible_to(user).filter(employee=user)
     if category:
         documents = documents.filter(category=category)
@@ -101,7 +101,7 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-# ----------------------------------------------------------------------------------------------- issue 12
+# -----------------------------------------------------------------------------------------------
 def document_page(*, user, pk) -> Document:
     """One of the user's own documents with what its page shows (sender, traject contacts), in one query."""
     document = (
@@ -206,7 +206,7 @@ def contacts_of(*, user, document: Document | None = None, trajects: list | None
     return contacts
 
 
-# ----------------------------------------------------------------------------------------------- issue 13
+# -----------------------------------------------------------------------------------------------
 def export_responses(*, user) -> QuerySet:
     """The employee's responses to their own documents (the document page's rule), oldest first."""
     return (

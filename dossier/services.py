@@ -196,7 +196,7 @@ def access_refused_record(*, actor, ip: str | None, document_id) -> None:
     audit.record(Event.DOCUMENT_DENIED, actor=actor, ip=ip, detail=f"document {document_id}")
 
 
-# ----------------------------------------------------------------------------------------------- issue 11: import
+# ----------------------------------------------------------------------------------------------- import
 @transaction.atomic
 def employee_create_imported(
     *, user, employer, personnel_number: str, job_title: str, actor, ip: str | None, invite: bool = True

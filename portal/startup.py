@@ -68,7 +68,7 @@ def production_problems() -> list[str]:
             problems.append("DOCUMENT_SENDFILE=nginx with S3 storage needs path-style addressing.")
     if mode and not settings.DOSSIER_ACCEL_PREFIX.startswith("/"):
         problems.append("DOCUMENT_ACCEL_PREFIX must be an absolute path such as /protected-documents/.")
-    from twofactor.passkeys import current_relying_party_problems  # passkeys (issue 14): RP id and origins
+    from twofactor.passkeys import current_relying_party_problems  # passkeys: RP id and origins
 
     problems.extend(current_relying_party_problems())
     return problems

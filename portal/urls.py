@@ -12,7 +12,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("i18n/setlang/", SetLanguageView.as_view(), name="set_language"),
     path("", include("twofactor.urls")),
-    path("twofactor/passkey/", include("twofactor.passkey_urls")),  # passkey ceremonies (issue 14)
+    path("twofactor/passkey/", include("twofactor.passkey_urls")),  # passkey ceremonies
     path("dossier/", include("dossier.urls")),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),

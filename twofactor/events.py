@@ -18,7 +18,7 @@ class Event(models.TextChoices):
     PASSKEY_FAILURE = "passkey_failure", _("passkey refused")
     PASSKEY_RENAMED = "passkey_renamed", _("passkey renamed")
     PASSKEY_REMOVED = "passkey_removed", _("passkey removed")
-    # issue 13: own mobile number (twofactor/mobile.py)
+    # own mobile number (twofactor/mobile.py)
     MOBILE_CHANGE_REQUESTED = "mobile_change_requested", _("code sent to a new mobile number")
     MOBILE_CHANGE_FAILED = "mobile_change_failed", _("wrong code for a new mobile number")
     MOBILE_CHANGED = "mobile_changed", _("mobile number changed")

@@ -106,7 +106,7 @@ class ReauthForm(forms.Form):
         return password
 
 
-# ----------------------------------------------------------------------------------------------- issue 13
+# -----------------------------------------------------------------------------------------------
 class MobileNumberForm(PhoneForm):
     """The new mobile number in Mijn Instellingen (a code goes to it before it is used)."""
 

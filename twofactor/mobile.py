@@ -1,4 +1,4 @@
-"""Changing one's own mobile number in Mijn Instellingen (issue 13): a code goes to the NEW number, and only that
+"""Changing one's own mobile number in Mijn Instellingen: a code goes to the NEW number, and only that
 code, typed back by this user, makes the number theirs (and their SMS login device's).
 
 Prevents: a number nobody can receive SMS on becoming the login number (confirmed by a code sent to it), a code for

@@ -56,7 +56,7 @@ class SMSDevice(TimestampMixin, ThrottlingMixin, SideChannelDevice):
         return False
 
 
-# ----------------------------------------------------------------------------------------------- issue 13
+# -----------------------------------------------------------------------------------------------
 class MobileChange(models.Model):
     """A new mobile number the user asked for, waiting for the code sent to it (twofactor/mobile.py).
 

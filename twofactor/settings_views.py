@@ -35,8 +35,8 @@ class SettingsView(VerifiedView, TemplateView):
             masked=otp.mask_number(getattr(device, "number", "")),
             codes_left=selectors.recovery_codes_left(self.request.user),
             resetting=otp.reset_in_progress(self.request),
-            can_export=not self.request.user.is_staff,  # issue 13: "Download mijn dossier" (dossier:export)
-            mobile=otp.mask_number(self.request.user.mobile) if self.request.user.mobile else "",  # issue 13
+            can_export=not self.request.user.is_staff,  # "Download mijn dossier" (dossier:export)
+            mobile=otp.mask_number(self.request.user.mobile) if self.request.user.mobile else "",
             **kwargs,
         )
 
@@ -52,7 +52,7 @@ class ReauthView(VerifiedView, FormView):
         return {**super().get_form_kwargs(), "user": self.request.user, "request": self.request}
 
     def get(self, request, *args, **kwargs):
-        # Forward only (issue 17): the SMS goes out as the page opens, so password and code are asked once, on one
+        # Forward only: the SMS goes out as the page opens, so password and code are asked once, on one
         # screen, and no button between them empties the password. A code still valid is not sent again.
         device = selectors.primary_device_for(request.user)
         if (selectors.method_of(device) == "sms" and passkeys.method_allowed(request.user, "sms")
@@ -149,7 +149,7 @@ class CancelResetView(VerifiedView):
         return redirect("twofactor:settings")
 
 
-# ----------------------------------------------------------------------------------------------- issue 13: mobile
+# ----------------------------------------------------------------------------------------------- mobile
 class MobileBaseView(VerifiedView):
     """Changing the mobile number asks for the password and a code again first (a stolen session must not make an
     attacker's phone the login number). Back to the mobile page afterwards, whichever step asked."""

@@ -31,7 +31,7 @@ urlpatterns = [
          name="passkey-remove"),  # fmt: skip
     path("account/settings/recovery-codes/", settings_views.NewRecoveryCodesView.as_view(),
          name="new-recovery-codes"),  # fmt: skip
-    # issue 13: own mobile number
+    # own mobile number
     path("account/settings/mobile/", settings_views.MobileView.as_view(), name="mobile"),
     path("account/settings/mobile/send/", settings_views.MobileSendView.as_view(), name="mobile-send"),
     path("account/settings/mobile/confirm/", settings_views.MobileConfirmView.as_view(), name="mobile-confirm"),

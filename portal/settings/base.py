@@ -63,11 +63,11 @@ THIRD_PARTY_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
-    "django_otp_webauthn",  # passkeys (issue 14): its views are wrapped in twofactor/passkey_views.py
+    "django_otp_webauthn",  # passkeys: its views are wrapped in twofactor/passkey_views.py
     "phonenumber_field",
     "django_recaptcha",
     "csp",
-    "import_export",  # issue 11: HR's bulk import of employees in the Web Portaal (dossier/imports.py)
+    "import_export",  # HR's bulk import of employees in the Web Portaal (dossier/imports.py)
 ]
 LOCAL_APPS = [
     "core",
@@ -123,7 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.portal",
-                "accounts.idle.context",  # issue 13: the idle-timeout dialog's countdown
+                "accounts.idle.context",  # the idle-timeout dialog's countdown
             ],
         },
     },
@@ -367,7 +367,7 @@ OTP_TOTP_ISSUER = TWOFACTOR_TOTP_ISSUER
 # django-otp's own admin screens never show keys or codes.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
-# --- passkeys (issue 14, twofactor/passkeys.py) -------------------------------------------------------------------
+# --- passkeys (twofactor/passkeys.py) -------------------------------------------------------------------
 # The relying party is SITE_URL's host and the only origin SITE_URL's own, read per request; PASSKEY_RP_ID (a parent
 # domain) and PASSKEY_ORIGINS override them. With DEBUG off a mismatch stops start-up (portal/startup.py).
 # `make run` serves http://localhost:8000: an IP address can never be a WebAuthn RP id.
@@ -391,7 +391,7 @@ DOSSIER_ACCEL_PREFIX = env_str("DOCUMENT_ACCEL_PREFIX", "/protected-documents/")
 # cache every worker shares (Redis), never with the per-process memory cache of `make run`.
 DOSSIER_PAGE_CACHE = env_bool("DOSSIER_PAGE_CACHE", bool(REDIS_URL))
 
-# HR's bulk import of employees (issue 11, django-import-export; dossier/imports.py). The uploaded file waits for the
+# HR's bulk import of employees (django-import-export; dossier/imports.py). The uploaded file waits for the
 # "Confirm" step in the cache (Redis in production, so any app server can finish it), never on one server's disk.
 # The portal exports nothing through django-import-export; should it ever, cells that start with "=" are not formulas.
 IMPORT_EXPORT_USE_TRANSACTIONS = True

@@ -1,5 +1,5 @@
 """Remove stored document files that no row refers to (left by a crash between storing a file and committing), and
-the dossier exports past their 24 hours (issue 13; the worker does that too, this catches a stopped worker)."""
+the dossier exports past their 24 hours (the worker does that too, this catches a stopped worker)."""
 
 from datetime import timedelta
 
