@@ -3,23 +3,21 @@
 from csp.decorators import csp_replace
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import content_disposition_header, urlencode
-from django.utils.translation import get_language
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 from django_otp.decorators import otp_required
 
-from accounts import idle
 from accounts.context_processors import contact_details
 from core.throttling import client_ip
 from dossier import appointments, exports, page_cache, responses, selectors, services
@@ -38,67 +36,50 @@ class DossierView(View):
     """Base: a verified session, never cached."""
 
 
-class DossierHomeView(DossierView):
+class DossierHomeView(DossierView, TemplateView):
     """ "Mijn eigen dossier": open actions and upcoming appointments first, then the documents (newest first,
-    filterable by category), then personal data and trajects; paginated. The body is rendered once per change of
-    what it shows, the frame around it once per process, and each view fills in its own values
-    (dossier/page_cache.py); the access-log row is written on every view."""
+    filterable by category), then personal data and trajects; paginated. The body is kept in the cache until what
+    it shows changes (dossier/page_cache.py); the layout around it is rendered for each request as any page, and
+    the access-log row is written on every view."""
 
     template_name = "dossier/home.html"
     body_template = "dossier/_home_body.html"
 
-    def get(self, request, *args, **kwargs):
-        user = request.user
-        category = request.GET.get("category", "")
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        category = self.request.GET.get("category", "")
         category = category if category in Document.Category.values else ""
-        number = request.GET.get("page", "")
+        number = self.request.GET.get("page", "")
         number = max(1, int(number)) if number.isdigit() and len(number) <= 6 else 1
-        kept = page_cache.body(
-            user_id=user.pk,
-            variant=f"{get_language()}:{category}:{number}",
-            build=lambda: self.build_body(category=category, number=number),
-        )
-        services.access_log_record(
-            actor=user,
-            subject=user,
-            action=AccessLog.Action.VIEW_DOSSIER,
-            ip=client_ip(request),
-            actor_employer=kept["employer"],
-        )
-        seconds, extendable = idle.expires_in(request.session)
-        stored = messages.get_messages(request)
-        html = page_cache.fill(
-            page_cache.frame(self.template_name, extendable=extendable),
-            body=kept["html"],
-            csrf_token=get_token(request),
-            current_path=request.get_full_path(),
-            idle_expires_in=seconds,
-            messages_html=render_to_string("_messages.html", {"messages": stored}) if len(stored) else "",
-        )
-        return HttpResponse(html)
+        kept = page_cache.body(user=user, category=category, number=number,
+                               build=lambda: self.build_body(category=category, number=number))  # fmt: skip
+        services.access_log_record(actor=user, subject=user, action=AccessLog.Action.VIEW_DOSSIER,
+                                   ip=client_ip(self.request), actor_employer=kept["employer"])  # fmt: skip
+        # Rendered by body_template, which escaped every value (build_body); from the cache it is a plain str.
+        return super().get_context_data(body=mark_safe(kept["html"]), **kwargs)  # noqa: S308
 
-    def build_body(self, *, category: str, number: int) -> tuple[dict, float | None]:
-        """The body's HTML and the employer's name (for the access log), and until when it holds: the start of the
-        first upcoming appointment, which then leaves the list."""
+    def build_body(self, *, category: str, number: int) -> tuple[dict, Page, float | None]:
+        """The body's HTML and the employer's name (for the access log), the page of documents it shows, and until
+        when it holds: the start of the first upcoming appointment, which then leaves the list."""
         user = self.request.user
         reads = selectors.dossier_home(user=user, category=category, number=number, per_page=PAGE_SIZE)
-        employment, page, trajects, upcoming = reads.employment, reads.page, reads.trajects, reads.appointments
         context = {
-            "employment": employment,
-            "trajects": trajects,
-            "page_obj": page,
+            "employment": reads.employment,
+            "trajects": reads.trajects,
+            "page_obj": reads.page,
             "categories": Document.Category.choices,
             "category": category,
             "page_query": urlencode({"category": category}) if category else "",
             "open_actions": reads.actions,
-            "appointments": upcoming,
-            "contacts": selectors.contacts_of(user=user, trajects=trajects),
+            "appointments": reads.appointments,
+            "contacts": selectors.contacts_of(user=user, trajects=reads.trajects),
             "user": user,
             **contact_details(),
         }
-        html = render_to_string(self.body_template, context)  # no request: nothing in it is per request
-        valid_until = min((a.starts_at.timestamp() for a in upcoming), default=None)
-        return {"html": html, "employer": employment.employer.name if employment else ""}, valid_until
+        html = render_to_string(self.body_template, context)  # without the request: nothing in it is per request
+        employer = reads.employment.employer.name if reads.employment else ""
+        valid_until = min((a.starts_at.timestamp() for a in reads.appointments), default=None)
+        return {"html": str(html), "employer": employer}, reads.page, valid_until
 
 
 def _own_document_or_404(request, pk):
