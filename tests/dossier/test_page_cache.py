@@ -88,6 +88,22 @@ def test_a_kept_body_saves_the_page_queries_and_every_view_is_still_logged(world
     assert set(views.values_list("actor_employer", flat=True)) == {"Werkgever X"}  # from the kept body too
 
 
+def test_the_query_budget_of_the_page_built_and_kept(world, client_for, django_assert_max_num_queries):
+    """Logged in and verified, in a steady session: the session, the device with its user (and so the counter),
+    the body's five reads (employment, a page of documents, trajects with their contacts, appointments, open
+    actions) and the access-log row. The kept body leaves the session, the device and the access-log row."""
+    Traject.objects.create(employee=world.a, kind="verzuim", start="2026-10-01", case_manager=world.case_manager)
+    for n in range(3):
+        document_for(world.a, title=f"Document {n}")
+    client = client_for(world.a)
+    page(client)  # the session's idle clock is written at most every 30 s: measure a steady session
+    cache.clear()
+    with django_assert_max_num_queries(8):
+        assert "Document 2" in page(client)
+    with django_assert_max_num_queries(3):
+        assert "Document 2" in page(client)
+
+
 def test_a_body_ends_when_its_first_appointment_starts(world, client_for, builds):
     starts = timezone.now() + datetime.timedelta(minutes=5)
     Appointment.objects.create(employee=world.a, starts_at=starts, with_whom="Dr. Visser", place="Utrecht")
