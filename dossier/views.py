@@ -55,8 +55,7 @@ class DossierHomeView(DossierView, TemplateView):
                                build=lambda: self.build_body(category=category, number=number))  # fmt: skip
         services.access_log_record(actor=user, subject=user, action=AccessLog.Action.VIEW_DOSSIER,
                                    ip=client_ip(self.request), actor_employer=kept["employer"])  # fmt: skip
-        # Rendered by body_template, which escaped every value (build_body); from the cache it is a plain str.
-        return super().get_context_data(body=mark_safe(kept["html"]), **kwargs)  # noqa: S308
+        return super().get_context_data(body=kept["html"], **kwargs)
 
     def build_body(self, *, category: str, number: int) -> tuple[dict, Page, float | None]:
         """The body's HTML and the employer's name (for the access log), the page of documents it shows, and until
@@ -76,10 +75,12 @@ class DossierHomeView(DossierView, TemplateView):
             "user": user,
             **contact_details(),
         }
-        html = render_to_string(self.body_template, context)  # without the request: nothing in it is per request
+        # Without the request: nothing in it is per request. Safe HTML: our template escaped every value in it (the
+        # mark survives the cache, which pickles).
+        html = mark_safe(render_to_string(self.body_template, context))  # noqa: S308
         employer = reads.employment.employer.name if reads.employment else ""
         valid_until = min((a.starts_at.timestamp() for a in reads.appointments), default=None)
-        return {"html": str(html), "employer": employer}, reads.page, valid_until
+        return {"html": html, "employer": employer}, reads.page, valid_until
 
 
 def _own_document_or_404(request, pk):
