@@ -110,9 +110,9 @@ def _employer(sender, instance, raw=False, **kwargs) -> None:
 
 
 def _user_before(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
-    """A full save writes every column: it keeps the stored counter, never an older copy's (which would bring the
-    bodies kept under that older value back into use)."""
-    if not raw and update_fields is None and instance.pk is not None:
+    """A full save of a stored row writes every column: it keeps the stored counter, never an older copy's (which
+    would bring the bodies kept under that older value back into use). An INSERT takes no F()."""
+    if not raw and update_fields is None and instance.pk is not None and sender.objects.filter(pk=instance.pk).exists():
         instance.data_generation = F("data_generation")
 
 

@@ -283,6 +283,11 @@ def test_a_contacts_name_activity_and_removal_are_on_their_employees_pages(world
     assert "Carla Casemanager" not in page(anna) and "Carla Casemanager" not in page(bert)
 
 
+def test_a_user_made_with_a_key_of_its_own_is_saved_as_any(world):
+    made = get_user_model().objects.create(pk=world.a.pk + 1000, email="eigen-sleutel@example.nl")
+    assert made.data_generation == 0 == generation(made)
+
+
 def test_a_save_of_fields_no_page_shows_keeps_the_bodies(world):
     before = generation(world.a)
     world.a.last_login = timezone.now()
