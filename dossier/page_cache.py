@@ -1,58 +1,32 @@
-"""The employee's dossier page: its body rendered once per change and kept in the shared cache, its frame once per
-process (issue 18).
+"""The body of the employee's "Mijn eigen dossier" page (dossier/_home_body.html), kept in the cache.
 
-What is kept: the HTML of the page's main part (actions, appointments, documents, contacts, details) of one
-employee, for one language, category filter and page number. The key holds the employee's id and the body is built
-from their own rows only, so no body is ever shown to anyone else. The access-log row is written on every view,
-kept body or not (dossier.views).
-
-The frame (the layout around the body) holds nothing of anyone: it is rendered once per process, language and kind
-of idle dialog, without the request or the user, with the values of one request left open as *slots* (`SLOTS`: the
-CSRF token, the page's own address, the idle countdown, any one-time messages, and the body). Each view fills the
-slots with its own values (`fill`). A slot is a marker derived from SECRET_KEY, which no document title or name can
-contain.
-
-When it is renewed: every write that changes what the body shows replaces the employee's *generation token* once
-its transaction has committed (`changed()`: the receivers below call it, and so does code that writes with
-QuerySet.update(), which sends no signal).
-A reader takes the token *before* it reads the database and stores the body under that token, so a body built from
-rows older than a commit carries an old token and is never served again. A body also carries a deadline (the start
-of the first upcoming appointment it lists, which then leaves the list) and lives at most MAX_AGE.
-
-Where it is on: only with a cache that every worker and server share (Redis; DOSSIER_PAGE_CACHE, on when REDIS_URL
-is set). With a per-process memory cache one worker could keep serving a body that another worker's write made
-stale. If the cache fails, the body is built from the database as before and the error is logged.
+The key holds the employee's id and `data_generation`, a counter on their user row that every write changing the page
+raises in its own transaction (`changed()`; the receivers below call it, and so does code writing with
+QuerySet.update(), which sends no signal). request.user carries the counter, so reading it costs nothing, and once a
+change has committed no request finds the body from before it. A body ends at the start of the first appointment it
+lists (which then leaves the list) and after MAX_AGE at the latest. Keys exist only for pages that exist (a known
+category, a page number the paginator has); KEY_PREFIX keeps deployments apart. If the cache fails, the page is
+built from the database.
 """
-
-from __future__ import annotations
 
 import hashlib
 import logging
-import re
-import secrets
 import time
-from collections.abc import Callable
 from functools import cache as once
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Q
-from django.db.models.signals import post_delete, post_save
-from django.template.loader import render_to_string
-from django.urls import get_script_prefix
-from django.utils.crypto import salted_hmac
-from django.utils.html import conditional_escape
+from django.db.models import F, Q
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 from django.utils.translation import get_language
 
 from dossier.conf import app_settings
 from dossier.models import Appointment, Document, Employer, Employment, Response, Traject
 
 logger = logging.getLogger(__name__)
-
-MAX_AGE = 10 * 60  # seconds; a safety net, the token does the real work
-TOKEN_TTL = 7 * 24 * 3600
+MAX_AGE = 10 * 60  # seconds; a safety net, the counter does the real work
 
 
 @once
@@ -67,176 +41,101 @@ def _release() -> str:
     return digest.hexdigest()[:12]
 
 
-def _token_key(user_id: int) -> str:
-    return f"dossier.page:token:{user_id}"
+def _key(user, category: str, number: int) -> str:
+    return f"dossier.page:{user.pk}:{user.data_generation}:{get_language()}:{category}:{number}:{_release()}"
 
 
-def _body_key(user_id: int, variant: str) -> str:
-    return f"dossier.page:body:{_release()}:{user_id}:{variant}"
-
-
-def changed(*user_ids) -> None:
-    """These employees' page bodies are out of date: new tokens now, and again once the transaction commits.
-
-    The renewal after the commit is the one that counts: a reader between now and the commit still reads the old
-    rows and may keep them under the token set now. The renewal now serves readers inside this transaction (its own
-    request, and tests, whose transactions never commit)."""
-    ids = {int(i) for i in user_ids if i}
-    if not ids or not app_settings.PAGE_CACHE:
-        return
-
-    def renew():
-        try:
-            cache.set_many({_token_key(i): secrets.token_hex(8) for i in ids}, TOKEN_TTL)
-        except Exception:  # noqa: BLE001 - the bodies expire within MAX_AGE; say so loudly
-            logger.exception("Dossier page cache: could not renew the tokens of %s", sorted(ids))
-
-    renew()
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(renew)
-
-
-def body(*, user_id: int, variant: str, build: Callable[[], tuple[dict, float | None]]) -> dict:
-    """The kept body, or build() -> (body, valid until as epoch seconds or None), kept for next time."""
-    if not app_settings.PAGE_CACHE:
+def body(*, user, category: str, number: int, build) -> dict:
+    """The kept body of this page, or build() -> (body, the page shown, valid until as epoch seconds or None), kept
+    under the page it showed: a number past the end shows the last page and makes no key of its own."""
+    if not app_settings.PAGE_CACHE or not isinstance(user.data_generation, int):  # an unsaved expression: no key
         return build()[0]
-    token_key, body_key = _token_key(user_id), _body_key(user_id, variant)
     try:
-        values = cache.get_many([token_key, body_key])
-        token, kept = values.get(token_key), values.get(body_key)
-        if token is not None and kept is not None and kept[0] == token and kept[1] > time.time():
-            return kept[2]
-        if token is None:
-            token = secrets.token_hex(8)
-            if not cache.add(token_key, token, TOKEN_TTL):
-                token = cache.get(token_key)
-    except Exception:  # noqa: BLE001
+        kept = cache.get(_key(user, category, number))
+    except Exception:  # noqa: BLE001 - the page still works, only slower; say so loudly
         logger.exception("Dossier page cache unavailable; building the page from the database")
         return build()[0]
-    value, valid_until = build()  # the database is read after the token: see the module's docstring
+    if kept is not None:
+        return kept
+    value, page, valid_until = build()
     now = time.time()
-    deadline = min(valid_until or now + MAX_AGE, now + MAX_AGE)
-    if token is not None and deadline > now + 1:
+    seconds = int(min(valid_until or now + MAX_AGE, now + MAX_AGE) - now)
+    if category in ("", *Document.Category.values) and page.number in page.paginator.page_range and seconds > 0:
         try:
-            cache.set(body_key, (token, deadline, value), int(deadline - now))
+            cache.set(_key(user, category, page.number), value, seconds)
         except Exception:  # noqa: BLE001
             logger.exception("Dossier page cache: could not keep the body")
     return value
 
 
-# ------------------------------------------------------------------------------- the request's own values
-SLOTS = ("csrf_token", "current_path", "idle_expires_in", "messages_html", "body")
+def changed(*users) -> None:
+    """These employees' pages are out of date: their counters go up in the caller's transaction (cache on or off), so
+    the change and the new keys commit or roll back together. Pass ids, or user objects: those also get the new
+    value, so a request that changed its own page and then shows it builds it afresh."""
+    _raise(get_user_model().objects.filter(pk__in={getattr(u, "pk", u) for u in users} - {None}))
+    for user in users:
+        if isinstance(user, get_user_model()):
+            user.refresh_from_db(fields=["data_generation"])
 
 
-@once
-def markers() -> dict[str, str]:
-    """Each slot's marker in the frame: unguessable (an HMAC under SECRET_KEY), so no data can contain one."""
-    return {name: "slot" + salted_hmac("dossier.page_cache.slot", name).hexdigest()[:32] for name in SLOTS}
-
-
-class _Someone:
-    """Whom the frame is rendered for: logged in and verified, with nothing of their own. A value of the user's
-    that a template change puts into the layout renders empty here, so it shows up as a difference in the
-    character-for-character test (tests/dossier/test_page_cache.py), never as one person's data in another's
-    page."""
-
-    is_authenticated = True
-    is_anonymous = False
-
-    def is_verified(self) -> bool:
-        return True
-
-
-_frames: dict = {}
-
-
-def frame(template_name: str, *, extendable: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The page around the body, the same for every employee: rendered once per process, language and kind of idle
-    dialog, without a request and without the user, with every per-request value (and the body) as a slot.
-    Returned split at the slots: (texts, slot names), texts one longer than names."""
-    from accounts.context_processors import contact_details
-    from accounts.idle import WARN_BEFORE
-
-    key = (template_name, get_language(), get_script_prefix(), extendable)
-    found = _frames.get(key)
-    if found is None:
-        context = {
-            "user": _Someone(),
-            "PORTAL_NAME": settings.PORTAL_NAME,
-            **contact_details(),
-            "idle_dialog": True,
-            "idle_extendable": extendable,
-            "idle_warn_before": WARN_BEFORE,
-            **markers(),
-        }
-        html = render_to_string(template_name, context)
-        names = {marker: name for name, marker in markers().items()}
-        pieces = re.split("(" + "|".join(names) + ")", html)
-        found = (tuple(pieces[0::2]), tuple(names[m] for m in pieces[1::2]))
-        if not settings.DEBUG:  # with DEBUG the templates may change while the process runs
-            _frames[key] = found
-    return found
-
-
-def fill(frame: tuple, *, body: str, csrf_token: str, current_path: str, idle_expires_in: int,
-         messages_html: str) -> str:  # fmt: skip
-    """The page: the frame with this request's values in its slots, escaped as the template would have (body and
-    messages_html are HTML that our templates rendered)."""
-    values = {
-        "body": body,
-        "csrf_token": conditional_escape(csrf_token),
-        "current_path": conditional_escape(current_path),
-        "idle_expires_in": str(int(idle_expires_in)),
-        "messages_html": messages_html,
-    }
-    texts, names = frame
-    out = [texts[0]]
-    for name, text in zip(names, texts[1:], strict=True):
-        out.append(values[name])
-        out.append(text)
-    return "".join(out)
+def _raise(users) -> None:
+    users.update(data_generation=F("data_generation") + 1)
 
 
 # ------------------------------------------------------------------------------------ what changes a body
-def _employee_of_row(sender, instance, **kwargs) -> None:
-    changed(getattr(instance, "employee_id", None))
+_OWNER = {Document: "employee_id", Appointment: "employee_id", Traject: "employee_id", Employment: "user_id"}
+_NOT_SHOWN = {"last_login", "password", "session_generation", "data_generation", "invited_at", "language"}
 
 
-def _employee_of_response(sender, instance, **kwargs) -> None:
-    employee_id = Document.objects.filter(pk=instance.document_id).values_list("employee_id", flat=True).first()
-    changed(employee_id)
+def _stored_owner(sender, instance, raw=False, **kwargs) -> None:
+    """Before the write, whose page the stored row is on: a row moved to another employee leaves the old page."""
+    if not raw and instance.pk is not None:
+        rows = sender.objects.filter(pk=instance.pk).values_list(_OWNER[sender], flat=True)
+        instance.page_cache_stored_owner = rows.first()
 
 
-def _employment(sender, instance, **kwargs) -> None:
-    changed(instance.user_id)
+def _owner(sender, instance, raw=False, **kwargs) -> None:
+    if not raw:  # after the write: a reader in between sees the old counter, so keeps nothing under the new one
+        changed(getattr(instance, "page_cache_stored_owner", None), getattr(instance, _OWNER[sender]))
 
 
-def _employer(sender, instance, **kwargs) -> None:
-    changed(*Employment.objects.filter(employer=instance).values_list("user_id", flat=True))
+def _response(sender, instance, raw=False, **kwargs) -> None:
+    if not raw:
+        _raise(get_user_model().objects.filter(documents=instance.document_id))
 
 
-def _user(sender, instance, update_fields=None, **kwargs) -> None:
-    """The employee's own details; a staff member's name and email are contact details on their employees' pages.
-    A save of last_login alone (every login) changes nothing shown."""
-    if update_fields is not None and set(update_fields) <= {"last_login"}:
+def _employer(sender, instance, raw=False, **kwargs) -> None:
+    if not raw:
+        _raise(get_user_model().objects.filter(employment__employer=instance))
+
+
+def _user_before(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    """A full save of a stored row writes every column: it keeps the stored counter, never an older copy's (which
+    would bring the bodies kept under that older value back into use). An INSERT takes no F()."""
+    if not raw and update_fields is None and instance.pk is not None and sender.objects.filter(pk=instance.pk).exists():
+        instance.data_generation = F("data_generation")
+
+
+def _user(sender, instance, raw=False, created=False, update_fields=None, **kwargs) -> None:
+    """The employee's own details; a staff member's name and email are contact details on their employees' pages
+    (on deletion their trajects lose them without a signal). A save of fields no page shows changes nothing."""
+    if raw or created or (update_fields is not None and set(update_fields) <= _NOT_SHOWN):
         return
-    ids = [instance.pk]
-    if instance.is_staff:
-        contact = Q(case_manager=instance) | Q(company_doctor=instance)
-        ids += Traject.objects.filter(contact).values_list("employee_id", flat=True)
-    changed(*ids)
+    contact = Traject.objects.filter(Q(case_manager=instance.pk) | Q(company_doctor=instance.pk))
+    _raise(get_user_model().objects.filter(Q(pk=instance.pk) | Q(pk__in=contact.values("employee_id"))))
+    if kwargs["signal"] is post_save:
+        instance.refresh_from_db(fields=["data_generation"])
 
 
 def connect() -> None:
     """Called once from DossierConfig.ready()."""
-    from django.contrib.auth import get_user_model
-
-    for model in (Document, Appointment, Traject):
-        post_save.connect(_employee_of_row, sender=model, dispatch_uid=f"page_cache.{model.__name__}.save")
-        post_delete.connect(_employee_of_row, sender=model, dispatch_uid=f"page_cache.{model.__name__}.delete")
-    post_save.connect(_employee_of_response, sender=Response, dispatch_uid="page_cache.Response.save")
-    post_delete.connect(_employee_of_response, sender=Response, dispatch_uid="page_cache.Response.delete")
-    post_save.connect(_employment, sender=Employment, dispatch_uid="page_cache.Employment.save")
-    post_delete.connect(_employment, sender=Employment, dispatch_uid="page_cache.Employment.delete")
-    post_save.connect(_employer, sender=Employer, dispatch_uid="page_cache.Employer.save")
+    for model in _OWNER:
+        for signal, receiver in ((pre_save, _stored_owner), (pre_delete, _stored_owner), (post_save, _owner),
+                                 (post_delete, _owner)):  # fmt: skip
+            signal.connect(receiver, sender=model, dispatch_uid=f"page_cache.{model.__name__}.{receiver.__name__}")
+    for signal in (post_save, post_delete):
+        signal.connect(_response, sender=Response, dispatch_uid="page_cache.Response")
+    post_save.connect(_employer, sender=Employer, dispatch_uid="page_cache.Employer")
+    pre_save.connect(_user_before, sender=get_user_model(), dispatch_uid="page_cache.User.before")
     post_save.connect(_user, sender=get_user_model(), dispatch_uid="page_cache.User.save")
+    pre_delete.connect(_user, sender=get_user_model(), dispatch_uid="page_cache.User.delete")
