@@ -30,8 +30,8 @@ class DossierSettings:
 
 
     @property
-    def PAGE_CACHE(self) -> bool:  # noqa: N802 - dossier.page_cache: only with a cache all workers share
-        return bool(getattr(settings, "DOSSIER_PAGE_CACHE", False))
+    def PAGE_CACHE(self) -> bool:  # noqa: N802 - dossier.page_cache
+        return bool(getattr(settings, "DOSSIER_PAGE_CACHE", True))
 
 
 app_settings = DossierSettings()

@@ -94,7 +94,7 @@ def _own_document_or_404(request, pk):
 
 @method_decorator(csp_replace({"frame-src": ["'self'"]}), name="dispatch")
 class DocumentPageView(DossierView, TemplateView):
-    """The document's page (issue 12): what it is, who sent it, the file inline where safe, the responses, the
+    """The document's page: what it is, who sent it, the file inline where safe, the responses, the
     appointment and who to contact. Logged as a view; the first opening sets the read receipt."""
 
     template_name = "dossier/document.html"
@@ -256,7 +256,7 @@ class AccessLogView(DossierView, TemplateView):
     template_name = "dossier/access_log.html"
 
     def get_context_data(self, **kwargs):
-        # Filters by period and by who (issue 13): a GET form that works without JavaScript. Bad input shows the
+        # Filters by period and by who: a GET form that works without JavaScript. Bad input shows the
         # form's translated error and the unfiltered log; it never reaches the query.
         form = AccessLogFilterForm(self.request.GET or None)
         filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
@@ -276,7 +276,7 @@ class AccessLogView(DossierView, TemplateView):
         )
 
 
-# ----------------------------------------------------------------------------------------------- issue 13
+# -----------------------------------------------------------------------------------------------
 class ExportView(ReauthRequiredView):
     """ "Download mijn dossier": the employee only (staff have no dossier: 404), after the password and a code
     again (Mijn Instellingen' re-authentication, valid TWOFACTOR_REAUTH_SECONDS), for asking and downloading alike."""

@@ -387,9 +387,9 @@ DOSSIER_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024
 # "": Django streams the file; "nginx": X-Accel-Redirect to DOSSIER_ACCEL_PREFIX; "sendfile": X-Sendfile.
 DOSSIER_SENDFILE = env_str("DOCUMENT_SENDFILE", "")
 DOSSIER_ACCEL_PREFIX = env_str("DOCUMENT_ACCEL_PREFIX", "/protected-documents/")
-# The employee's page body is rendered once per change and kept in the cache (dossier/page_cache.py); only with a
-# cache every worker shares (Redis), never with the per-process memory cache of `make run`.
-DOSSIER_PAGE_CACHE = env_bool("DOSSIER_PAGE_CACHE", bool(REDIS_URL))
+# The employee's page body is rendered once per change and kept in the cache (dossier/page_cache.py). Its key holds
+# the counter on the user row, so a per-process memory cache is as correct as Redis (only less shared).
+DOSSIER_PAGE_CACHE = env_bool("DOSSIER_PAGE_CACHE", True)
 
 # HR's bulk import of employees (django-import-export; dossier/imports.py). The uploaded file waits for the
 # "Confirm" step in the cache (Redis in production, so any app server can finish it), never on one server's disk.
