@@ -56,9 +56,13 @@ class ActivateView(auth_views.PasswordResetConfirmView):
         if not services.activation_birth_date_matches(
             user=self.user, birth_date=form.cleaned_data["birth_date"], ip=ip
         ):
-            form.add_error("birth_date", _("This date of birth does not match our records. Check it and try again."))
+            form.add_error(
+                "birth_date", _("This date of birth does not match our records. Check it and try again.")
+            )
             return self.form_invalid(form)
-        target = self.request.session.pop(SESSION_ACTIVATION_NEXT, None) or resolve_url(settings.LOGIN_REDIRECT_URL)
+        target = self.request.session.pop(SESSION_ACTIVATION_NEXT, None) or resolve_url(
+            settings.LOGIN_REDIRECT_URL
+        )
         self.request.session.pop(auth_views.INTERNAL_RESET_SESSION_TOKEN, None)
         services.account_activate(
             request=self.request,

@@ -12,4 +12,3 @@ class AccountsConfig(AppConfig):
         from accounts import captcha, events  # noqa: F401 - registers the audit event kinds
 
         captcha.install_local_verification()
-

@@ -16,7 +16,6 @@ class AccountsSettings:
     def INVITATION_TIMEOUT(self) -> int:  # noqa: N802 - seconds an invitation (activation) link lives
         return getattr(settings, "ACCOUNTS_INVITATION_TIMEOUT", 7 * 24 * 3600)
 
-
     @property
     def CONTACT_CHANGE_LINK_TIMEOUT(self) -> int:  # noqa: N802 - seconds the "confirm this change" link lives
         return getattr(settings, "ACCOUNTS_CONTACT_CHANGE_LINK_TIMEOUT", 14 * 24 * 3600)

@@ -34,7 +34,9 @@ class ContactChangeView(TemplateView):
         if decision is None:
             return self.render_to_response(self.get_context_data(missing_choice=True), status=400)
         try:
-            services.contact_change_decide(change=self.change, confirm=decision, actor=None, ip=client_ip(request))
+            services.contact_change_decide(
+                change=self.change, confirm=decision, actor=None, ip=client_ip(request)
+            )
         except services.ContactChangeError as error:
             return self.render_to_response(self.get_context_data(error=str(error)), status=409)
         return self.render_to_response(self.get_context_data(decided=True, confirmed=decision))

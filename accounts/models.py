@@ -103,7 +103,9 @@ class ContactChange(models.Model):
         REJECTED = "rejected", _("rejected")
         REPLACED = "replaced", _("replaced by a newer request")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_changes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="contact_changes"
+    )
     # None: that field is not part of the request (so NULL and "" differ). An empty mobile number removes it.
     new_email = models.EmailField(_("new email address"), max_length=254, null=True, blank=True)  # noqa: DJ001
     new_mobile = models.CharField(_("new mobile number"), max_length=32, null=True, blank=True)  # noqa: DJ001
@@ -115,7 +117,11 @@ class ContactChange(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     # None with a decision: the employee decided, through the link mailed to the address they had proved.
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("decided by"),
     )
     reason = models.TextField(_("reason"), blank=True)
@@ -126,7 +132,9 @@ class ContactChange(models.Model):
         ordering = ("-requested_at",)
         constraints = [
             models.UniqueConstraint(
-                fields=["user"], condition=models.Q(state="pending"), name="accounts_one_pending_contact_change"
+                fields=["user"],
+                condition=models.Q(state="pending"),
+                name="accounts_one_pending_contact_change",
             )
         ]
 
@@ -135,7 +143,9 @@ class ContactChange(models.Model):
 
     @property
     def fields(self) -> list[str]:
-        return [f for f, value in (("email", self.new_email), ("mobile", self.new_mobile)) if value is not None]
+        return [
+            f for f, value in (("email", self.new_email), ("mobile", self.new_mobile)) if value is not None
+        ]
 
 
 class Session(AbstractBaseSession):

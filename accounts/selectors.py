@@ -75,7 +75,11 @@ def sessions_listing(*, user: User, current_key: str | None) -> list[SessionRow]
     now, rows = time.time(), []
     for key, data in session_store_class().sessions_of(user.pk):
         last = data.get(LAST_SEEN, data.get(STARTED))
-        if isinstance(last, int | float) and now - last > settings.SESSION_IDLE_TIMEOUT and key != current_key:
+        if (
+            isinstance(last, int | float)
+            and now - last > settings.SESSION_IDLE_TIMEOUT
+            and key != current_key
+        ):
             continue
         rows.append(
             SessionRow(

@@ -29,7 +29,6 @@ from core.mailer import mail_enqueue
 SESSION_PASSWORD_AT = "accounts.password_at"
 
 
-
 def supported_language(code: str | None) -> str | None:
     """One of the portal's own languages (nl, en), exactly; anything else is ignored."""
     return code if code in dict(settings.LANGUAGES) else None
@@ -142,9 +141,7 @@ def password_reset_request(*, email: str, birth_date: datetime.date) -> None:
     Never sets a password and never says whether anything matched: the caller answers the same either way.
     """
     user = selectors.user_for_password_reset(email=email, birth_date=birth_date)
-    audit.record(
-        Event.PASSWORD_RESET_REQUESTED, user=user, email=email, detail="" if user else "no match"
-    )
+    audit.record(Event.PASSWORD_RESET_REQUESTED, user=user, email=email, detail="" if user else "no match")
     if user is None:
         return
     uid = urlsafe_base64_encode(force_bytes(user.pk))
@@ -204,8 +201,9 @@ def user_create_by_staff(*, user: User, actor: User, ip: str | None, with_rights
         user.is_active = True
     user.set_unusable_password()
     user.save()
-    audit.record(Event.ACCOUNT_CREATED, user=user, actor=actor, ip=ip,
-                 detail="staff account" if user.is_staff else "")  # fmt: skip
+    audit.record(
+        Event.ACCOUNT_CREATED, user=user, actor=actor, ip=ip, detail="staff account" if user.is_staff else ""
+    )
     return user
 
 
@@ -283,14 +281,18 @@ class ContactChangeError(Exception):
     """The change cannot be decided (any more): its message says why, for the person deciding."""
 
 
-def contact_change_request(*, user: User, actor: User, ip: str | None, email=None, mobile=None) -> ContactChange:
+def contact_change_request(
+    *, user: User, actor: User, ip: str | None, email=None, mobile=None
+) -> ContactChange:
     """Store the request (a pending one is replaced), audit it, and mail the address the employee proved: what
     was asked, by whom, and a link to confirm or reject it. Nothing of the account changes."""
     ContactChange.objects.filter(user=user, state=ContactChange.State.PENDING).update(
         state=ContactChange.State.REPLACED, decided_at=timezone.now()
     )
     change = ContactChange.objects.create(user=user, new_email=email, new_mobile=mobile, requested_by=actor)
-    audit.record(Event.CONTACT_CHANGE_REQUESTED, user=user, actor=actor, ip=ip, detail=",".join(change.fields))
+    audit.record(
+        Event.CONTACT_CHANGE_REQUESTED, user=user, actor=actor, ip=ip, detail=",".join(change.fields)
+    )
     token = signing.dumps(change.pk, salt=CONTACT_CHANGE_SALT)
     mail_enqueue(
         to=user.email,
@@ -339,11 +341,18 @@ def contact_change_decide(
     if not confirm:
         change.state = ContactChange.State.REJECTED
         change.save(update_fields=["state", "decided_at", "decided_by", "reason"])
-        audit.record(Event.CONTACT_CHANGE_REJECTED, user=user, actor=actor, ip=ip,
-                     detail=f"{','.join(change.fields)} rejected by {by}")  # fmt: skip
+        audit.record(
+            Event.CONTACT_CHANGE_REJECTED,
+            user=user,
+            actor=actor,
+            ip=ip,
+            detail=f"{','.join(change.fields)} rejected by {by}",
+        )
         return change
     if change.new_email and User.objects.filter(email__iexact=change.new_email).exclude(pk=user.pk).exists():
-        raise ContactChangeError(_("The new email address is in use by another account; the change cannot be made."))
+        raise ContactChangeError(
+            _("The new email address is in use by another account; the change cannot be made.")
+        )
     old_email = user.email
     if change.new_email is not None:
         user.email = change.new_email
@@ -353,8 +362,13 @@ def contact_change_decide(
     change.state = ContactChange.State.CONFIRMED
     change.save(update_fields=["state", "decided_at", "decided_by", "reason"])
     # The staff member who asked is the actor of the change (the two-factor reset's cool-down counts from here).
-    audit.record(Event.CONTACT_CHANGED, user=user, actor=change.requested_by, ip=ip,
-                 detail=f"{','.join(change.fields)} confirmed by {by}")  # fmt: skip
+    audit.record(
+        Event.CONTACT_CHANGED,
+        user=user,
+        actor=change.requested_by,
+        ip=ip,
+        detail=f"{','.join(change.fields)} confirmed by {by}",
+    )
     user_sessions_end(user=user)
     _mail_contact_changed(user=user, to=old_email, fields=change.fields)
     if change.new_email is not None:
@@ -365,6 +379,7 @@ def contact_change_decide(
 def rights_changed_by_administrator(*, user: User, actor: User, fields: list[str], ip: str | None) -> None:
     """Groups or individual permissions were changed (by an administrator): audited with actor and IP."""
     audit.record(Event.RIGHTS_CHANGED, user=user, actor=actor, ip=ip, detail=",".join(fields))
+
 
 @transaction.atomic
 def admin_create_with_link(*, email: str, first_name: str, last_name: str) -> tuple[User, str]:
@@ -387,7 +402,9 @@ def admin_password_link(*, user: User) -> str:
         raise ValueError("only a staff user who has not set a password yet gets a link this way")
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = password_reset_tokens.make_token(user)
-    audit.record(Event.PASSWORD_RESET_REQUESTED, user=user, detail="administrator link by manage.py create_admin")
+    audit.record(
+        Event.PASSWORD_RESET_REQUESTED, user=user, detail="administrator link by manage.py create_admin"
+    )
     return site_url(reverse("accounts:password-reset-confirm", kwargs={"uidb64": uid, "token": token}))
 
 

@@ -130,7 +130,9 @@ class SessionStore(SessionBase):
         old = self.session_key
         user_id = str(data.get(SESSION_KEY) or "")
         if not user_id or not old:
-            return super().cycle_key()  # before anyone is logged in: Django's (create a new key, delete the old)
+            return (
+                super().cycle_key()
+            )  # before anyone is logged in: Django's (create a new key, delete the old)
         client()
         for _ in range(100):
             new = self._new_key()

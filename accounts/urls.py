@@ -19,5 +19,7 @@ urlpatterns = [
     path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password-reset-done"),
     path("reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
     path("activate/<uidb64>/<token>/", activation_views.ActivateView.as_view(), name="activate"),
-    path("contact-change/<str:token>/", contact_change_views.ContactChangeView.as_view(), name="contact-change"),
+    path(
+        "contact-change/<str:token>/", contact_change_views.ContactChangeView.as_view(), name="contact-change"
+    ),
 ]

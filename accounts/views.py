@@ -57,7 +57,9 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request, *args, **kwargs):
         email, ip = request.POST.get("username", "")[:254], client_ip(request)
-        verdict = lockout.attempt(email=email, ip=ip)  # before any password check; an allowed attempt is counted
+        verdict = lockout.attempt(
+            email=email, ip=ip
+        )  # before any password check; an allowed attempt is counted
         if not verdict.allowed:
             return self.refused(email, ip, verdict)
         try:
@@ -129,7 +131,9 @@ class LoggedOutView(TemplateView):
         # "Log in again" leads back to the page the user was on (a path on this site only)
         target = safe_next(self.request.GET.get("next"))
         login_url = reverse("accounts:login") + (f"?{urlencode({'next': target})}" if target else "")
-        return super().get_context_data(reason=self.request.GET.get("reason", ""), login_url=login_url, **kwargs)
+        return super().get_context_data(
+            reason=self.request.GET.get("reason", ""), login_url=login_url, **kwargs
+        )
 
 
 @method_decorator([login_required, never_cache], name="dispatch")
@@ -139,7 +143,9 @@ class SessionListView(TemplateView):
     template_name = "accounts/sessions.html"
 
     def get_context_data(self, **kwargs):
-        rows = selectors.sessions_listing(user=self.request.user, current_key=self.request.session.session_key)
+        rows = selectors.sessions_listing(
+            user=self.request.user, current_key=self.request.session.session_key
+        )
         return super().get_context_data(sessions=rows, others=sum(not r.current for r in rows), **kwargs)
 
 

@@ -66,8 +66,9 @@ def check(name: str, ok: bool, detail: str = "") -> bool:
 
 
 def start(cmd: list[str], env: dict, log: Path) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
-                            start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
     PROCS.append(proc)
     return proc
 
@@ -109,7 +110,9 @@ def ensure_nginx() -> str:
     try:
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "nginx"], check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "nginx"], check=True, env=env, stdout=subprocess.DEVNULL
+        )
     finally:
         if made:
             policy.unlink()
@@ -145,7 +148,9 @@ class Client:
             conn = LoopbackHTTPS(HOST, self.port, timeout=120, context=self.ctx)
         hdrs = {"Host": f"{HOST}:{self.port}" if not self.direct else HOST, "User-Agent": "deploy-proof"}
         if self.direct:
-            hdrs["X-Forwarded-Proto"] = "https"  # as nginx would send it (127.0.0.1 is a trusted proxy address)
+            hdrs["X-Forwarded-Proto"] = (
+                "https"  # as nginx would send it (127.0.0.1 is a trusted proxy address)
+            )
         if self.jar:
             hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.jar.items())
         hdrs.update(headers or {})
@@ -177,14 +182,20 @@ class Client:
         boundary = "----proof" + secrets.token_hex(8)
         parts = []
         for k, v in fields.items():
-            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode())
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+            )
         parts.append(
             f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; filename="{filename}"\r\n'
-            "Content-Type: application/pdf\r\n\r\n".encode() + content + b"\r\n"
+            "Content-Type: application/pdf\r\n\r\n".encode()
+            + content
+            + b"\r\n"
         )
         parts.append(f"--{boundary}--\r\n".encode())
-        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}",
-                   "Referer": f"https://{HOST}:{self.port}{path}"}  # fmt: skip
+        headers = {
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Referer": f"https://{HOST}:{self.port}{path}",
+        }
         return self.request("POST", path, body=b"".join(parts), headers=headers)
 
     def csrf(self, path: str) -> str:
@@ -199,13 +210,17 @@ def login(client: Client, email: str, password: str, secret: str) -> bool:
     import pyotp
 
     token = client.csrf("/accounts/login/")
-    s1, r1, _ = client.post("/accounts/login/", {"username": email, "password": password, "next": "/dossier/",
-                                                 "csrfmiddlewaretoken": token})  # fmt: skip
+    s1, r1, _ = client.post(
+        "/accounts/login/",
+        {"username": email, "password": password, "next": "/dossier/", "csrfmiddlewaretoken": token},
+    )
     if s1 != 302:
         return False
     client.get(r1.getheader("Location"))
     token = client.csrf("/twofactor/verify/")
-    s2, r2, _ = client.post("/twofactor/verify/", {"token": pyotp.TOTP(secret).now(), "csrfmiddlewaretoken": token})
+    s2, r2, _ = client.post(
+        "/twofactor/verify/", {"token": pyotp.TOTP(secret).now(), "csrfmiddlewaretoken": token}
+    )
     return s2 == 302
 
 
@@ -214,8 +229,14 @@ def main() -> int:
     nginx_bin = ensure_nginx()
     work = Path(tempfile.mkdtemp(prefix="deploy-proof-"))
     os.chmod(work, 0o755)
-    ports = {"s3": free_port(), "smtp": free_port(), "a": free_port(), "b": free_port(), "https": free_port(),
-             "http": free_port()}  # fmt: skip
+    ports = {
+        "s3": free_port(),
+        "smtp": free_port(),
+        "a": free_port(),
+        "b": free_port(),
+        "https": free_port(),
+        "http": free_port(),
+    }
     print(f"== work folder {work}, ports {ports}", flush=True)
 
     # ---- shared services: PostgreSQL database, Redis db, S3 (moto), SMTP (aiosmtpd, records every mail)
@@ -225,8 +246,11 @@ def main() -> int:
         conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{DB}"')
     subprocess.run(["redis-cli", "-n", "11", "flushdb"], check=True, stdout=subprocess.DEVNULL)
-    start([str(VENV / "moto_server"), "-H", "127.0.0.1", "-p", str(ports["s3"])], dict(os.environ),
-          work / "moto.log")  # fmt: skip
+    start(
+        [str(VENV / "moto_server"), "-H", "127.0.0.1", "-p", str(ports["s3"])],
+        dict(os.environ),
+        work / "moto.log",
+    )
     mail_dir = work / "mail"
     mail_dir.mkdir()
     smtp_code = (
@@ -244,33 +268,61 @@ def main() -> int:
     wait_port(ports["smtp"], "aiosmtpd")
     import boto3
 
-    boto3.client("s3", endpoint_url=f"http://127.0.0.1:{ports['s3']}", region_name="eu-west-1",
-                 aws_access_key_id="proof", aws_secret_access_key="proof").create_bucket(
-        Bucket="portal-documents", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})  # fmt: skip
+    boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{ports['s3']}",
+        region_name="eu-west-1",
+        aws_access_key_id="proof",
+        aws_secret_access_key="proof",
+    ).create_bucket(Bucket="portal-documents", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
 
     # ---- the production environment, shared by both servers except VAR_DIR, STATIC_ROOT, bind and logs
-    base_env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "DEBUG", "RECAPTCHA", "TWILIO"))}
-    base_env.update({
-        "DJANGO_SETTINGS_MODULE": "portal.settings.base", "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": HOST, "SITE_URL": f"https://{HOST}:{ports['https']}",
-        "DEFAULT_FROM_EMAIL": "Verzuimportaal <noreply@bench.test>", "RECAPTCHA_PUBLIC_KEY": "proof",
-        "RECAPTCHA_PRIVATE_KEY": "proof", "SMS_GATEWAY": "twilio", "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-        "TWILIO_AUTH_TOKEN": "proof", "TWILIO_FROM_NUMBER": "+3197010000000",
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}", "REDIS_URL": REDIS,
-        "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(ports["smtp"]), "MAIL_DELIVERY": "worker",
-        "DOCUMENTS_S3_BUCKET": "portal-documents", "DOCUMENTS_S3_ENDPOINT_URL": f"http://127.0.0.1:{ports['s3']}",
-        "DOCUMENTS_S3_REGION": "eu-west-1", "DOCUMENTS_S3_ACCESS_KEY_ID": "proof",
-        "DOCUMENTS_S3_SECRET_ACCESS_KEY": "proof", "MAX_UPLOAD_MB": "20", "DOCUMENT_SENDFILE": "nginx",
-        "DOCUMENT_ACCEL_PREFIX": "/protected-documents/", "FORWARDED_ALLOW_IPS": "127.0.0.1",
-        "TRUSTED_PROXY_COUNT": "1", "GUNICORN_WORKERS": "2",
-    })  # fmt: skip
+    base_env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "DEBUG", "RECAPTCHA", "TWILIO"))
+    }
+    base_env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+            "DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": HOST,
+            "SITE_URL": f"https://{HOST}:{ports['https']}",
+            "DEFAULT_FROM_EMAIL": "Verzuimportaal <noreply@bench.test>",
+            "RECAPTCHA_PUBLIC_KEY": "proof",
+            "RECAPTCHA_PRIVATE_KEY": "proof",
+            "SMS_GATEWAY": "twilio",
+            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "TWILIO_AUTH_TOKEN": "proof",
+            "TWILIO_FROM_NUMBER": "+3197010000000",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB}",
+            "REDIS_URL": REDIS,
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(ports["smtp"]),
+            "MAIL_DELIVERY": "worker",
+            "DOCUMENTS_S3_BUCKET": "portal-documents",
+            "DOCUMENTS_S3_ENDPOINT_URL": f"http://127.0.0.1:{ports['s3']}",
+            "DOCUMENTS_S3_REGION": "eu-west-1",
+            "DOCUMENTS_S3_ACCESS_KEY_ID": "proof",
+            "DOCUMENTS_S3_SECRET_ACCESS_KEY": "proof",
+            "MAX_UPLOAD_MB": "20",
+            "DOCUMENT_SENDFILE": "nginx",
+            "DOCUMENT_ACCEL_PREFIX": "/protected-documents/",
+            "FORWARDED_ALLOW_IPS": "127.0.0.1",
+            "TRUSTED_PROXY_COUNT": "1",
+            "GUNICORN_WORKERS": "2",
+        }
+    )
     servers = {}
     for name in ("a", "b"):
         var = work / f"server-{name}"
         (var / "var").mkdir(parents=True)
-        servers[name] = {**base_env, "VAR_DIR": str(var / "var"), "STATIC_ROOT": str(var / "static"),
-                         "GUNICORN_BIND": f"127.0.0.1:{ports[name]}",
-                         "GUNICORN_ACCESS_LOG": str(var / "access.log")}  # fmt: skip
+        servers[name] = {
+            **base_env,
+            "VAR_DIR": str(var / "var"),
+            "STATIC_ROOT": str(var / "static"),
+            "GUNICORN_BIND": f"127.0.0.1:{ports[name]}",
+            "GUNICORN_ACCESS_LOG": str(var / "access.log"),
+        }
 
     def manage(env: dict, *args: str) -> str:
         result = subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
@@ -278,40 +330,80 @@ def main() -> int:
             raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr[-3000:]}")
         return result.stdout
 
-    print("== collectstatic (each server its own copy), migrate, bench users, first administrator", flush=True)
+    print(
+        "== collectstatic (each server its own copy), migrate, bench users, first administrator", flush=True
+    )
     for env in servers.values():
         manage(env, "collectstatic", "--noinput", "-v", "0")
     a_env = servers["a"]
     manage(a_env, "migrate", "--noinput", "-v", "0")
     manage({**a_env, "DEBUG": "1"}, "bench_users", "--count", "3", "--documents", "0", "--prefix", "proof")
-    admin_out = manage(a_env, "create_admin", "--email", "beheer@bench.test", "--first-name", "Anna",
-                       "--last-name", "Beheer")  # fmt: skip
+    admin_out = manage(
+        a_env, "create_admin", "--email", "beheer@bench.test", "--first-name", "Anna", "--last-name", "Beheer"
+    )
     link = re.search(r"https://\S+/accounts/reset/\S+", admin_out).group(0)
 
     # ---- two servers, a mail worker each, nginx in front
     for name, env in servers.items():
-        start([str(VENV / "gunicorn"), "portal.wsgi:application"], env, work / f"server-{name}" / "gunicorn.log")
-        start([PY, "manage.py", "send_notifications", "--loop", "--interval", "0.5", "--heartbeat",
-               str(work / f"server-{name}" / "heartbeat")], env, work / f"server-{name}" / "worker.log")  # fmt: skip
+        start(
+            [str(VENV / "gunicorn"), "portal.wsgi:application"], env, work / f"server-{name}" / "gunicorn.log"
+        )
+        start(
+            [
+                PY,
+                "manage.py",
+                "send_notifications",
+                "--loop",
+                "--interval",
+                "0.5",
+                "--heartbeat",
+                str(work / f"server-{name}" / "heartbeat"),
+            ],
+            env,
+            work / f"server-{name}" / "worker.log",
+        )
     for name in servers:
         wait_port(ports[name], f"gunicorn {name}")
 
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={HOST}",
-                    "-addext", f"subjectAltName=DNS:{HOST}", "-keyout", str(work / "key.pem"),
-                    "-out", str(work / "cert.pem")], check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            f"/CN={HOST}",
+            "-addext",
+            f"subjectAltName=DNS:{HOST}",
+            "-keyout",
+            str(work / "key.pem"),
+            "-out",
+            str(work / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     nginx_dir = work / "nginx"
     shutil.copytree(ROOT / "deploy" / "nginx" / "snippets", nginx_dir / "snippets")
     static_copy = work / "static"
     shutil.copytree(servers["a"]["STATIC_ROOT"], static_copy)
     template = (ROOT / "deploy" / "nginx" / "portal.conf.template").read_text()
-    conf = render_template(template, {
-        "PORTAL_SERVER_NAME": HOST,
-        "PORTAL_UPSTREAM_SERVERS": f"server 127.0.0.1:{ports['a']}; server 127.0.0.1:{ports['b']};",
-        "NGINX_MAX_BODY_MB": str(int(base_env["MAX_UPLOAD_MB"]) + 1),
-        "DOCUMENTS_S3_ENDPOINT_URL": base_env["DOCUMENTS_S3_ENDPOINT_URL"],
-        "PORTAL_STATIC_DIR": str(static_copy), "TLS_CERTIFICATE": str(work / "cert.pem"),
-        "TLS_CERTIFICATE_KEY": str(work / "key.pem"),
-    })  # fmt: skip
+    conf = render_template(
+        template,
+        {
+            "PORTAL_SERVER_NAME": HOST,
+            "PORTAL_UPSTREAM_SERVERS": f"server 127.0.0.1:{ports['a']}; server 127.0.0.1:{ports['b']};",
+            "NGINX_MAX_BODY_MB": str(int(base_env["MAX_UPLOAD_MB"]) + 1),
+            "DOCUMENTS_S3_ENDPOINT_URL": base_env["DOCUMENTS_S3_ENDPOINT_URL"],
+            "PORTAL_STATIC_DIR": str(static_copy),
+            "TLS_CERTIFICATE": str(work / "cert.pem"),
+            "TLS_CERTIFICATE_KEY": str(work / "key.pem"),
+        },
+    )
     # Deviations: high ports instead of 80/443, logs in the work folder.
     conf = conf.replace("listen 443 ssl", f"listen {ports['https']} ssl").replace("listen [::]:443 ssl", "#")
     conf = conf.replace("listen 80;", f"listen {ports['http']};").replace("listen [::]:80;", "#")
@@ -334,13 +426,22 @@ http {{
     include portal.conf;
 }}
 """)
-    test = subprocess.run([nginx_bin, "-t", "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf")],
-                          capture_output=True, text=True)  # fmt: skip
+    test = subprocess.run(
+        [nginx_bin, "-t", "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf")],
+        capture_output=True,
+        text=True,
+    )
     version = subprocess.run([nginx_bin, "-v"], capture_output=True, text=True).stderr.strip()
-    check("nginx -t accepts the shipped configuration", test.returncode == 0,
-          version if test.returncode == 0 else test.stderr[-300:].replace("\n", " "))
-    start([nginx_bin, "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf"), "-g", "daemon off;"],
-          dict(os.environ), work / "nginx.out")  # fmt: skip
+    check(
+        "nginx -t accepts the shipped configuration",
+        test.returncode == 0,
+        version if test.returncode == 0 else test.stderr[-300:].replace("\n", " "),
+    )
+    start(
+        [nginx_bin, "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf"), "-g", "daemon off;"],
+        dict(os.environ),
+        work / "nginx.out",
+    )
     wait_port(ports["https"], "nginx")
     time.sleep(1)
 
@@ -371,8 +472,11 @@ def run_checks(ports: dict, cafile: str, link: str, servers: dict, work: Path) -
     conn = http.client.HTTPConnection("127.0.0.1", ports["http"], timeout=10)
     conn.request("GET", "/dossier/", headers={"Host": HOST})
     resp = conn.getresponse()
-    check("http:// answers 301 to https://", resp.status == 301 and resp.getheader("Location", "").startswith(
-        f"https://{HOST}"), f"{resp.status} {resp.getheader('Location')}")  # fmt: skip
+    check(
+        "http:// answers 301 to https://",
+        resp.status == 301 and resp.getheader("Location", "").startswith(f"https://{HOST}"),
+        f"{resp.status} {resp.getheader('Location')}",
+    )
 
     # First administrator: the printed link, through nginx, sets the password.
     admin_client = Client(https, cafile)
@@ -380,12 +484,15 @@ def run_checks(ports: dict, cafile: str, link: str, servers: dict, work: Path) -
     status, resp, _ = admin_client.get(path)
     set_password = resp.getheader("Location") or ""
     token = admin_client.csrf(set_password)
-    status2, resp2, _ = admin_client.post(set_password, {"new_password1": ADMIN_PASSWORD,
-                                                         "new_password2": ADMIN_PASSWORD,
-                                                         "csrfmiddlewaretoken": token})  # fmt: skip
-    check("create_admin link sets the administrator's password over HTTPS",
-          status == 302 and set_password.endswith("/set-password/") and status2 == 302,
-          f"{status} -> {set_password.rsplit('/', 2)[-2]}/, {status2}")  # fmt: skip
+    status2, resp2, _ = admin_client.post(
+        set_password,
+        {"new_password1": ADMIN_PASSWORD, "new_password2": ADMIN_PASSWORD, "csrfmiddlewaretoken": token},
+    )
+    check(
+        "create_admin link sets the administrator's password over HTTPS",
+        status == 302 and set_password.endswith("/set-password/") and status2 == 302,
+        f"{status} -> {set_password.rsplit('/', 2)[-2]}/, {status2}",
+    )
     admin = User.objects.get(email="beheer@bench.test")
     # Shortcut (documented): the administrator's authenticator app is put in the database instead of enrolled.
     admin_device = TOTPDevice.objects.create(user=admin, name="app", confirmed=True)
@@ -396,43 +503,67 @@ def run_checks(ports: dict, cafile: str, link: str, servers: dict, work: Path) -
     # Employee: login and TOTP through nginx, the dossier.
     emp_client = Client(https, cafile)
     employee_email = "proof0@bench.test"
-    check("employee login + TOTP through nginx", login(emp_client, employee_email, PASSWORD, bench_secret("proof", 0)))
+    check(
+        "employee login + TOTP through nginx",
+        login(emp_client, employee_email, PASSWORD, bench_secret("proof", 0)),
+    )
     status, _, _ = emp_client.get("/dossier/")
     check("employee dossier page", status == 200, str(status))
     cookie_flags = [c for c in emp_client.set_cookies if c.startswith(("sessionid=", "csrftoken="))]
-    check("session and CSRF cookies are Secure and HttpOnly",
-          cookie_flags and all("Secure" in c and "HttpOnly" in c for c in cookie_flags),
-          f"{len(cookie_flags)} Set-Cookie")  # fmt: skip
+    check(
+        "session and CSRF cookies are Secure and HttpOnly",
+        cookie_flags and all("Secure" in c and "HttpOnly" in c for c in cookie_flags),
+        f"{len(cookie_flags)} Set-Cookie",
+    )
     # The same session on each app server directly (as nginx would forward it).
     direct = []
     for name in ("a", "b"):
         c = Client(ports[name], direct=True)
         c.jar = dict(emp_client.jar)
         direct.append(c.get("/dossier/")[0])
-    check("the session is valid on both servers", direct == [200, 200], f"server a {direct[0]}, b {direct[1]}")
+    check(
+        "the session is valid on both servers", direct == [200, 200], f"server a {direct[0]}, b {direct[1]}"
+    )
 
     # Administrator: login + TOTP, upload a 15 MB PDF through the Web Portaal.
-    check("administrator login + TOTP through nginx",
-          login(admin_client, "beheer@bench.test", ADMIN_PASSWORD, admin_secret))  # fmt: skip
+    check(
+        "administrator login + TOTP through nginx",
+        login(admin_client, "beheer@bench.test", ADMIN_PASSWORD, admin_secret),
+    )
     content = b"%PDF-1.4\n" + os.urandom(UPLOAD_MB * 1024 * 1024 - 20) + b"\n%%EOF\n"
     employee = User.objects.get(email=employee_email)
     token = admin_client.csrf("/admin/dossier/document/add/")
     t0 = time.perf_counter()
     status, resp, body = admin_client.post_multipart(
         "/admin/dossier/document/add/",
-        {"csrfmiddlewaretoken": token, "employee": str(employee.pk), "traject": "", "category": "overig",
-         "title": "Probleemanalyse (bench)", "_save": "Opslaan"},
-        "upload", "probleemanalyse.pdf", content,
-    )  # fmt: skip
+        {
+            "csrfmiddlewaretoken": token,
+            "employee": str(employee.pk),
+            "traject": "",
+            "category": "overig",
+            "title": "Probleemanalyse (bench)",
+            "_save": "Opslaan",
+        },
+        "upload",
+        "probleemanalyse.pdf",
+        content,
+    )
     upload_s = time.perf_counter() - t0
     document = Document.objects.filter(employee=employee).order_by("-uploaded_at").first()
-    check(f"admin upload of {UPLOAD_MB} MB through nginx", status == 302 and document is not None,
-          f"{status} in {upload_s:.2f} s" + ("" if status == 302 else " " + body[:300].decode("utf-8", "replace")))
+    check(
+        f"admin upload of {UPLOAD_MB} MB through nginx",
+        status == 302 and document is not None,
+        f"{status} in {upload_s:.2f} s"
+        + ("" if status == 302 else " " + body[:300].decode("utf-8", "replace")),
+    )
     if document is None:
         return
-    check("stored in S3 (moto), not on a server's disk", document.file.storage.__class__.__name__ == "S3Storage"
-          and not any(Path(env["VAR_DIR"], "documents").exists() for env in servers.values()),
-          document.file.name)  # fmt: skip
+    check(
+        "stored in S3 (moto), not on a server's disk",
+        document.file.storage.__class__.__name__ == "S3Storage"
+        and not any(Path(env["VAR_DIR"], "documents").exists() for env in servers.values()),
+        document.file.name,
+    )
 
     # Employee: view and download, through nginx's internal location from S3.
     digest = hashlib.sha256(content).hexdigest()
@@ -463,10 +594,13 @@ def run_checks(ports: dict, cafile: str, link: str, servers: dict, work: Path) -
         ok = not missing
         amz = sorted(n for n in names if n.startswith("x-amz"))
         header_rows.append((label, status, len(body), seconds, h))
-        check(f"document {label}: 200, same bytes, nosniff, sandbox CSP, no-store, HSTS, CORP, one disposition",
-              ok, f"{len(body) / 1e6:.1f} MB in {seconds:.2f} s; Content-Disposition: {h.get('content-disposition')}"
-              + (f"; store headers left: {amz}" if amz else "")
-              + ("" if ok else f"; MISSING {missing}; headers {json.dumps(h)}"))  # fmt: skip
+        check(
+            f"document {label}: 200, same bytes, nosniff, sandbox CSP, no-store, HSTS, CORP, one disposition",
+            ok,
+            f"{len(body) / 1e6:.1f} MB in {seconds:.2f} s; Content-Disposition: {h.get('content-disposition')}"
+            + (f"; store headers left: {amz}" if amz else "")
+            + ("" if ok else f"; MISSING {missing}; headers {json.dumps(h)}"),
+        )
     from dossier.models import AccessLog
 
     logged = AccessLog.objects.filter(document=document).count()
@@ -478,42 +612,65 @@ def run_checks(ports: dict, cafile: str, link: str, servers: dict, work: Path) -
     statuses = []
     for _ in range(8):
         token = attacker.csrf("/accounts/login/")
-        statuses.append(attacker.post("/accounts/login/", {"username": victim, "password": "wrong-password-123",
-                                                           "csrfmiddlewaretoken": token})[0])  # fmt: skip
+        statuses.append(
+            attacker.post(
+                "/accounts/login/",
+                {"username": victim, "password": "wrong-password-123", "csrfmiddlewaretoken": token},
+            )[0]
+        )
     token = attacker.csrf("/accounts/login/")
-    right = attacker.post("/accounts/login/", {"username": victim, "password": PASSWORD, "csrfmiddlewaretoken": token})
+    right = attacker.post(
+        "/accounts/login/", {"username": victim, "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
     evaluated = sum(1 for s in statuses if s == 200)
-    check("login limit holds across both servers (5 wrong passwords evaluated, then 429, right one refused)",
-          evaluated == 5 and statuses[5:] == [429, 429, 429] and right[0] == 429,
-          f"statuses {statuses}, right password {right[0]}")  # fmt: skip
+    check(
+        "login limit holds across both servers (5 wrong passwords evaluated, then 429, right one refused)",
+        evaluated == 5 and statuses[5:] == [429, 429, 429] and right[0] == 429,
+        f"statuses {statuses}, right password {right[0]}",
+    )
 
     # OTP limit across both servers: django-otp's back-off lives in the database row, shared by both.
     otp_client = Client(https, cafile)
     token = otp_client.csrf("/accounts/login/")
-    otp_client.post("/accounts/login/", {"username": "proof2@bench.test", "password": PASSWORD, "next": "/dossier/",
-                                         "csrfmiddlewaretoken": token})  # fmt: skip
+    otp_client.post(
+        "/accounts/login/",
+        {
+            "username": "proof2@bench.test",
+            "password": PASSWORD,
+            "next": "/dossier/",
+            "csrfmiddlewaretoken": token,
+        },
+    )
     otp_client.get("/twofactor/?next=/dossier/")
     otp_statuses = []
     for _ in range(6):
         token = otp_client.csrf("/twofactor/verify/")
-        otp_statuses.append(otp_client.post("/twofactor/verify/", {"token": "000000", "csrfmiddlewaretoken": token})[0])
+        otp_statuses.append(
+            otp_client.post("/twofactor/verify/", {"token": "000000", "csrfmiddlewaretoken": token})[0]
+        )
     import pyotp
 
     token = otp_client.csrf("/twofactor/verify/")
-    good = otp_client.post("/twofactor/verify/", {"token": pyotp.TOTP(bench_secret("proof", 2)).now(),
-                                                  "csrfmiddlewaretoken": token})[0]  # fmt: skip
+    good = otp_client.post(
+        "/twofactor/verify/",
+        {"token": pyotp.TOTP(bench_secret("proof", 2)).now(), "csrfmiddlewaretoken": token},
+    )[0]
     device = TOTPDevice.objects.get(user__email="proof2@bench.test")
     guesses = device.throttling_failure_count
-    check("OTP limit holds across both servers (back-off in the shared database row; right code refused meanwhile)",
-          good != 302 and guesses <= 2,
-          f"6 wrong codes in a row: statuses {otp_statuses}, codes actually checked {guesses}; "
-          f"then the right code: {good}")  # fmt: skip
+    check(
+        "OTP limit holds across both servers (back-off in the shared database row; right code refused meanwhile)",
+        good != 302 and guesses <= 2,
+        f"6 wrong codes in a row: statuses {otp_statuses}, codes actually checked {guesses}; "
+        f"then the right code: {good}",
+    )
 
     # Logout.
     token = emp_client.csrf("/dossier/")
     status, resp, _ = emp_client.post("/accounts/logout/", {"csrfmiddlewaretoken": token})
     after = emp_client.get("/dossier/")[0]
-    check("logout ends the session", status == 302 and after == 302, f"logout {status}, then /dossier/ {after}")
+    check(
+        "logout ends the session", status == 302 and after == 302, f"logout {status}, then /dossier/ {after}"
+    )
 
     # A reset link's path through nginx: neither nginx's nor gunicorn's access log keeps it.
     Client(https, cafile).get("/accounts/reset/MTIz/proof-0123456789abcdeftoken/")
@@ -528,26 +685,42 @@ def run_checks(ports: dict, cafile: str, link: str, servers: dict, work: Path) -
     mails = [p.read_bytes() for p in (work / "mail").glob("*.eml")]
     ids = Counter(re.search(rb"(?im)^Message-ID:\s*(\S+)", m).group(1) for m in mails)
     notification = [m for m in mails if f"document:{document.pk}".encode() in m or b"proof0@bench.test" in m]
-    check("each mail sent once (outbox rows = SMTP messages, no Message-ID twice)",
-          rows == sent == len(mails) and max(ids.values(), default=1) == 1,
-          f"{rows} outbox rows, {sent} sent, {len(mails)} received, {len(notification)} to the employee")  # fmt: skip
+    check(
+        "each mail sent once (outbox rows = SMTP messages, no Message-ID twice)",
+        rows == sent == len(mails) and max(ids.values(), default=1) == 1,
+        f"{rows} outbox rows, {sent} sent, {len(mails)} received, {len(notification)} to the employee",
+    )
 
     time.sleep(1)  # nginx and gunicorn flush their access logs
     nginx_log = (work / "nginx-access.log").read_text()
     gunicorn_logs = "".join((work / f"server-{n}" / "access.log").read_text() for n in ("a", "b"))
     statuses = Counter(int(m) for m in re.findall(r'" (\d{3}) ', nginx_log))
-    check("no 5xx in nginx's access log", not any(s >= 500 for s in statuses),
-          ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items())))  # fmt: skip
+    check(
+        "no 5xx in nginx's access log",
+        not any(s >= 500 for s in statuses),
+        ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items())),
+    )
     upstreams = Counter(re.findall(r"upstream=127\.0\.0\.1:(\d+)", nginx_log))
     per_server = {name: upstreams.get(str(ports[name]), 0) for name in ("a", "b")}
-    check("round-robin: both servers served requests", all(per_server.values()),
-          f"server a {per_server['a']}, server b {per_server['b']} requests")  # fmt: skip
-    leaked = [name for name, text in (("nginx", nginx_log), ("gunicorn", gunicorn_logs))
-              if "0123456789abcdeftoken" in text or "/set-password" in text and "MTIz" in text]  # fmt: skip
-    check("no reset token in nginx's or gunicorn's access log", not leaked and "[redacted]" in nginx_log,
-          f"redacted lines nginx {nginx_log.count('[redacted]')}, gunicorn {gunicorn_logs.count('[redacted]')}")
-    check("each mail worker's heartbeat is fresh",
-          all(time.time() - os.path.getmtime(work / f"server-{n}" / "heartbeat") < 10 for n in ("a", "b")))
+    check(
+        "round-robin: both servers served requests",
+        all(per_server.values()),
+        f"server a {per_server['a']}, server b {per_server['b']} requests",
+    )
+    leaked = [
+        name
+        for name, text in (("nginx", nginx_log), ("gunicorn", gunicorn_logs))
+        if "0123456789abcdeftoken" in text or "/set-password" in text and "MTIz" in text
+    ]
+    check(
+        "no reset token in nginx's or gunicorn's access log",
+        not leaked and "[redacted]" in nginx_log,
+        f"redacted lines nginx {nginx_log.count('[redacted]')}, gunicorn {gunicorn_logs.count('[redacted]')}",
+    )
+    check(
+        "each mail worker's heartbeat is fresh",
+        all(time.time() - os.path.getmtime(work / f"server-{n}" / "heartbeat") < 10 for n in ("a", "b")),
+    )
     for name in ("a", "b"):
         c = Client(ports[name], direct=True)
         check(f"server {name} /healthz/ (database, cache, manifest, S3)", c.get("/healthz/")[1].status == 200)

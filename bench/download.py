@@ -30,7 +30,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root: bench.lib, devtools, the portal
+sys.path.insert(
+    0, str(Path(__file__).resolve().parent.parent)
+)  # the project root: bench.lib, devtools, the portal
 
 from bench.lib import inproc  # noqa: E402
 from bench.lib.client import CHUNK, Http  # noqa: E402
@@ -129,9 +131,7 @@ def disk_floor(path: Path, repeat: int) -> float:
 
 def raw_floor(path: Path, repeat: int) -> float:
     port = free_port()
-    proc = subprocess.Popen(
-        [PY, "-c", RAW_SERVER, str(port), str(path)], stdout=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen([PY, "-c", RAW_SERVER, str(port), str(path)], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "ready"
         get(port, "/", {})

@@ -54,8 +54,9 @@ def _seed(documents: int, mb: int):
 
     from dossier.models import Document, Employer, Employment, documents_storage
 
-    user = get_user_model().objects.create_user(email="bench.export@example.nl", password="x" * 20,
-                                                first_name="Bench", last_name="Export")  # fmt: skip
+    user = get_user_model().objects.create_user(
+        email="bench.export@example.nl", password="x" * 20, first_name="Bench", last_name="Export"
+    )
     Employment.objects.create(user=user, employer=Employer.objects.create(name="Bench BV"))
     root = Path(documents_storage().location)
     for n in range(documents):
@@ -67,9 +68,16 @@ def _seed(documents: int, mb: int):
                 chunk = (b"%PDF-1.4\n" + os.urandom(MIB - 9)) if i == 0 else os.urandom(MIB)
                 digest.update(chunk)
                 out.write(chunk)
-        Document.objects.create(employee=user, category="overig", title=f"Document {n + 1}", file=name,
-                                original_name=f"document-{n + 1}.pdf", content_type="application/pdf",
-                                size=mb * MIB, sha256=digest.hexdigest())  # fmt: skip
+        Document.objects.create(
+            employee=user,
+            category="overig",
+            title=f"Document {n + 1}",
+            file=name,
+            original_name=f"document-{n + 1}.pdf",
+            content_type="application/pdf",
+            size=mb * MIB,
+            sha256=digest.hexdigest(),
+        )
     return user
 
 
@@ -105,7 +113,9 @@ def main() -> int:
         total_mb = args.documents * args.mb
         ok_files = 0
         with export.file.open("rb") as handle, zipfile.ZipFile(handle) as archive:
-            stored = {d.original_name.rsplit(".", 1)[0]: d.sha256 for d in Document.objects.filter(employee=user)}
+            stored = {
+                d.original_name.rsplit(".", 1)[0]: d.sha256 for d in Document.objects.filter(employee=user)
+            }
             for name in archive.namelist():
                 if not name.startswith("documents/"):
                     continue
@@ -116,13 +126,19 @@ def main() -> int:
                 key = name.rsplit("_", 1)[-1].rsplit(".", 1)[0]
                 ok_files += stored.get(key) == digest.hexdigest()
         print(machine())
-        print(f"export of {args.documents} documents x {args.mb} MiB = {total_mb} MiB ({args.db}), "
-              f"ZIP {export.size / MIB:.1f} MiB in {seconds:.1f} s ({total_mb / seconds:.0f} MiB/s)")  # fmt: skip
+        print(
+            f"export of {args.documents} documents x {args.mb} MiB = {total_mb} MiB ({args.db}), "
+            f"ZIP {export.size / MIB:.1f} MiB in {seconds:.1f} s ({total_mb / seconds:.0f} MiB/s)"
+        )
         print(f"python heap peak growth (tracemalloc): {heap_peak / MIB:.2f} MiB")
-        print(f"peak RSS growth ({'VmHWM after clear_refs' if clear_refs else 'ru_maxrss'}): {rss_growth_mb:.2f} MiB")
+        print(
+            f"peak RSS growth ({'VmHWM after clear_refs' if clear_refs else 'ru_maxrss'}): {rss_growth_mb:.2f} MiB"
+        )
         print(f"documents in the ZIP with the stored SHA-256: {ok_files}/{args.documents}")
         worst = max(heap_peak / MIB, rss_growth_mb)
-        print(f"goal: growth <= {GOAL_MB} MB -> {'met' if worst <= GOAL_MB else 'NOT met'} (worst {worst:.2f} MiB)")
+        print(
+            f"goal: growth <= {GOAL_MB} MB -> {'met' if worst <= GOAL_MB else 'NOT met'} (worst {worst:.2f} MiB)"
+        )
         return 0 if worst <= GOAL_MB and ok_files == args.documents else 1
 
 

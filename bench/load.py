@@ -47,7 +47,9 @@ import time
 from http.client import HTTPException
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root: bench.lib, devtools, the portal
+sys.path.insert(
+    0, str(Path(__file__).resolve().parent.parent)
+)  # the project root: bench.lib, devtools, the portal
 
 from bench.lib import env as bench_env  # noqa: E402
 from bench.lib.client import PHASES, STEP, Flow, Http, UserPool, run_clients  # noqa: E402

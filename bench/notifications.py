@@ -29,7 +29,9 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root: bench.lib, devtools, the portal
+sys.path.insert(
+    0, str(Path(__file__).resolve().parent.parent)
+)  # the project root: bench.lib, devtools, the portal
 
 from bench.lib import inproc  # noqa: E402
 from bench.lib.env import PY, ROOT  # noqa: E402
@@ -140,7 +142,9 @@ def main() -> int:
     sink_dir = tempdir("mail-sink-")
     sink = Path(sink_dir) / "received.txt"
     sink.touch()
-    server = subprocess.Popen([PY, "-c", SMTP_SERVER, str(port), str(sink)], stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [PY, "-c", SMTP_SERVER, str(port), str(sink)], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert server.stdout.readline().strip() == "ready"
         with inproc.portal(

@@ -22,7 +22,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project root: bench.lib, devtools, the portal
+sys.path.insert(
+    0, str(Path(__file__).resolve().parent.parent)
+)  # the project root: bench.lib, devtools, the portal
 
 from bench.lib import inproc  # noqa: E402
 from bench.lib.machine import machine  # noqa: E402

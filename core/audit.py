@@ -39,7 +39,9 @@ def clean(value, limit: int = 254) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)[:limit]
 
 
-def record(kind: str, *, user=None, actor=None, email: str = "", ip: str | None = None, detail: str = "") -> AuditEvent:
+def record(
+    kind: str, *, user=None, actor=None, email: str = "", ip: str | None = None, detail: str = ""
+) -> AuditEvent:
     """One event row, written in the caller's transaction (or on its own in autocommit), so it is on disk before
     the response that reports what it records."""
     if kind not in _KINDS:

@@ -14,5 +14,7 @@ def with_language(url: str, language: str) -> str:
     if not language or not url.startswith(settings.SITE_URL.rstrip("/") + "/"):
         return url
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"] + [("lang", language)]
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"] + [
+        ("lang", language)
+    ]
     return urlunsplit(parts._replace(query=urlencode(query)))

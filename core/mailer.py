@@ -39,14 +39,17 @@ def _render(template: str, context: dict) -> tuple[str, str, str]:
 def mail_render(*, template: str, context: dict, language: str) -> tuple[str, str, str]:
     """Subject, text and HTML of a mail in the given language."""
     with translation.override(language):
-        return _render(template, {
-            **context,
-            "LANGUAGE_CODE": language,
-            "PORTAL_NAME": settings.PORTAL_NAME,
-            # Security mails say whom to contact (templates/email/_contact.*).
-            "CONTACT_PHONE": getattr(settings, "PORTAL_CONTACT_PHONE", ""),
-            "CONTACT_EMAIL": getattr(settings, "PORTAL_CONTACT_EMAIL", ""),
-        })  # fmt: skip
+        return _render(
+            template,
+            {
+                **context,
+                "LANGUAGE_CODE": language,
+                "PORTAL_NAME": settings.PORTAL_NAME,
+                # Security mails say whom to contact (templates/email/_contact.*).
+                "CONTACT_PHONE": getattr(settings, "PORTAL_CONTACT_PHONE", ""),
+                "CONTACT_EMAIL": getattr(settings, "PORTAL_CONTACT_EMAIL", ""),
+            },
+        )
 
 
 def mail_enqueue(

@@ -109,10 +109,28 @@ class DocumentAdmin(ScopedAdmin):
     list_select_related = ("employee",)
     search_fields = ("title", "employee__email", "employee__first_name", "employee__last_name")
     autocomplete_fields = ("employee",)
-    readonly_fields = ("employee", "original_name", "content_type", "file_size", "sha256", "uploaded_by", "uploaded_at",
-                       "first_opened_at", "download_link", "responses")  # fmt: skip
-    fields = ("employee", "traject", "category", "title", "is_medical", "note", "action_needed_before",
-              *readonly_fields[1:])  # fmt: skip
+    readonly_fields = (
+        "employee",
+        "original_name",
+        "content_type",
+        "file_size",
+        "sha256",
+        "uploaded_by",
+        "uploaded_at",
+        "first_opened_at",
+        "download_link",
+        "responses",
+    )
+    fields = (
+        "employee",
+        "traject",
+        "category",
+        "title",
+        "is_medical",
+        "note",
+        "action_needed_before",
+        *readonly_fields[1:],
+    )
 
     def refused(self, request, object_id) -> None:
         services.access_refused_record(actor=request.user, ip=client_ip(request), document_id=object_id)
@@ -158,13 +176,26 @@ class DocumentAdmin(ScopedAdmin):
             return "–"
         return format_html(
             '<ul class="responses">{}</ul>',
-            format_html_join("", "<li><strong>{}</strong> · {}<br>{}{}</li>", (
-                (r.get_agreement_display(), date_format(localtime(r.at), "DATETIME_FORMAT"), r.own_view or "–",
-                 format_html(' · <a href="{}">{}</a>', reverse("admin:dossier_response_file", args=[obj.pk, r.pk]),
-                             _("Download")) if r.file else "")
-                for r in rows
-            )),
-        )  # fmt: skip
+            format_html_join(
+                "",
+                "<li><strong>{}</strong> · {}<br>{}{}</li>",
+                (
+                    (
+                        r.get_agreement_display(),
+                        date_format(localtime(r.at), "DATETIME_FORMAT"),
+                        r.own_view or "–",
+                        format_html(
+                            ' · <a href="{}">{}</a>',
+                            reverse("admin:dossier_response_file", args=[obj.pk, r.pk]),
+                            _("Download"),
+                        )
+                        if r.file
+                        else "",
+                    )
+                    for r in rows
+                ),
+            ),
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -181,12 +212,22 @@ class DocumentAdmin(ScopedAdmin):
         response = super().changeform_view(request, object_id, form_url, extra_context)
         if request.method == "GET" and response.status_code == 200:
             document = self.get_object(request, object_id)
-            services.access_log_record(actor=request.user, subject=document.employee, document=document,
-                                       action=AccessLog.Action.VIEW_RECORD, ip=client_ip(request))  # fmt: skip
+            services.access_log_record(
+                actor=request.user,
+                subject=document.employee,
+                document=document,
+                action=AccessLog.Action.VIEW_RECORD,
+                ip=client_ip(request),
+            )
             if access.responses_visible_to(request.user).filter(document=document).exists():
                 # the employee's responses are shown beside the document: a view of a response too
-                services.access_log_record(actor=request.user, subject=document.employee, document=document,
-                                           action=AccessLog.Action.VIEW_RESPONSE, ip=client_ip(request))  # fmt: skip
+                services.access_log_record(
+                    actor=request.user,
+                    subject=document.employee,
+                    document=document,
+                    action=AccessLog.Action.VIEW_RESPONSE,
+                    ip=client_ip(request),
+                )
         return response
 
     def save_form(self, request, form, change):
@@ -234,9 +275,13 @@ class DocumentAdmin(ScopedAdmin):
         if response is None or not response.file:
             self.refused(request, pk)
             raise Http404
-        services.access_log_record(actor=request.user, subject=response.document.employee,
-                                   document=response.document, action=AccessLog.Action.VIEW_RESPONSE,
-                                   ip=client_ip(request))  # fmt: skip
+        services.access_log_record(
+            actor=request.user,
+            subject=response.document.employee,
+            document=response.document,
+            action=AccessLog.Action.VIEW_RESPONSE,
+            ip=client_ip(request),
+        )
         return response_file_response(response)
 
     def download_view(self, request, pk):
@@ -246,8 +291,13 @@ class DocumentAdmin(ScopedAdmin):
         if document is None:
             self.refused(request, pk)
             raise Http404
-        services.access_log_record(actor=request.user, subject=document.employee, document=document,
-                                   action=AccessLog.Action.DOWNLOAD_DOCUMENT, ip=client_ip(request))  # fmt: skip
+        services.access_log_record(
+            actor=request.user,
+            subject=document.employee,
+            document=document,
+            action=AccessLog.Action.DOWNLOAD_DOCUMENT,
+            ip=client_ip(request),
+        )
         return document_response(document, download=True)
 
 
@@ -270,7 +320,9 @@ class ScopedUserAdmin(EmployeeImportAdminMixin, ScopedAdmin, DjangoUserAdmin):
 
     @staticmethod
     def scope(user):
-        return User.objects.all() if account_rules.is_administrator(user) else access.employees_visible_to(user)
+        return (
+            User.objects.all() if account_rules.is_administrator(user) else access.employees_visible_to(user)
+        )
 
     def get_list_display(self, request):
         if account_rules.is_administrator(request.user):
@@ -338,8 +390,12 @@ class ScopedUserAdmin(EmployeeImportAdminMixin, ScopedAdmin, DjangoUserAdmin):
     # ------------------------------------------------------------------ writes go through the services
     def save_model(self, request, obj, form, change):
         if not change:
-            account_services.user_create_by_staff(user=obj, actor=request.user, ip=client_ip(request),
-                                                  with_rights=account_rules.is_administrator(request.user))  # fmt: skip
+            account_services.user_create_by_staff(
+                user=obj,
+                actor=request.user,
+                ip=client_ip(request),
+                with_rights=account_rules.is_administrator(request.user),
+            )
             invitations.invite_new_account(self, request, obj)
             return
         editable = account_rules.change_fields(request.user, obj)
@@ -348,7 +404,9 @@ class ScopedUserAdmin(EmployeeImportAdminMixin, ScopedAdmin, DjangoUserAdmin):
             for f in form.changed_data
             if f in editable and f not in ("groups", "user_permissions")
         }
-        account_services.user_update_by_staff(user=obj, actor=request.user, changes=changes, ip=client_ip(request))
+        account_services.user_update_by_staff(
+            user=obj, actor=request.user, changes=changes, ip=client_ip(request)
+        )
         contact_changes.notice_after_save(self, request, obj)
 
     def save_related(self, request, form, formsets, change):
@@ -373,15 +431,29 @@ class ScopedUserAdmin(EmployeeImportAdminMixin, ScopedAdmin, DjangoUserAdmin):
         subject = self.get_object(request, object_id) if request.method == "GET" else None
         if subject is not None and (change := contact_changes.pending(subject)) is not None:
             may_decide = account_rules.may_decide_contact_change(request.user, change)
-            extra_context = {**(extra_context or {}), "pending_contact_change": change,
-                             "may_decide_contact_change": may_decide}  # fmt: skip
+            extra_context = {
+                **(extra_context or {}),
+                "pending_contact_change": change,
+                "may_decide_contact_change": may_decide,
+            }
         response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200 and subject is not None and not subject.is_staff:
-            services.access_log_record(actor=request.user, subject=subject,
-                                       action=AccessLog.Action.VIEW_RECORD, ip=client_ip(request))  # fmt: skip
+        if (
+            request.method == "GET"
+            and response.status_code == 200
+            and subject is not None
+            and not subject.is_staff
+        ):
+            services.access_log_record(
+                actor=request.user,
+                subject=subject,
+                action=AccessLog.Action.VIEW_RECORD,
+                ip=client_ip(request),
+            )
         return response
 
-    @admin.action(description=_("Reset two-factor authentication (lost phone)"), permissions=["reset_two_factor"])
+    @admin.action(
+        description=_("Reset two-factor authentication (lost phone)"), permissions=["reset_two_factor"]
+    )
     def reset_two_factor(self, request, queryset):
         done, refused = 0, 0
         for user in queryset:
@@ -389,20 +461,33 @@ class ScopedUserAdmin(EmployeeImportAdminMixin, ScopedAdmin, DjangoUserAdmin):
                 twofactor_reset_by_staff(user=user, actor=request.user, ip=client_ip(request))
                 done += 1
             else:
-                account_rules.refused(request.user, action="reset two-factor", subject=user, ip=client_ip(request))
+                account_rules.refused(
+                    request.user, action="reset two-factor", subject=user, ip=client_ip(request)
+                )
                 refused += 1
         if done:
-            self.message_user(request, ngettext(
-                "Two-factor authentication was reset for %(count)d user; they enrol again at their next login.",
-                "Two-factor authentication was reset for %(count)d users; they enrol again at their next login.",
-                done) % {"count": done})  # fmt: skip
+            self.message_user(
+                request,
+                ngettext(
+                    "Two-factor authentication was reset for %(count)d user; they enrol again at their next login.",
+                    "Two-factor authentication was reset for %(count)d users; they enrol again at their next login.",
+                    done,
+                )
+                % {"count": done},
+            )
         if refused:
-            self.message_user(request, ngettext(
-                "%(count)d user was not reset: their email or mobile number was changed recently, or the account "
-                "is not one you may reset.",
-                "%(count)d users were not reset: their email or mobile number was changed recently, or the "
-                "accounts are not ones you may reset.",
-                refused) % {"count": refused}, level=messages.WARNING)  # fmt: skip
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d user was not reset: their email or mobile number was changed recently, or the account "
+                    "is not one you may reset.",
+                    "%(count)d users were not reset: their email or mobile number was changed recently, or the "
+                    "accounts are not ones you may reset.",
+                    refused,
+                )
+                % {"count": refused},
+                level=messages.WARNING,
+            )
 
     # ------------------------------------------------------------------ invitations (dossier/invitations.py)
     @admin.display(description=_("Account"))
@@ -443,6 +528,7 @@ class TrajectAdmin(ScopedAdmin):
     @staticmethod
     def listed_subjects(obj):
         return obj.employee
+
     list_display = ("employee", "kind", "start", "end", "status", "case_manager", "company_doctor")
     list_filter = ("kind", "status")
     list_select_related = ("employee", "case_manager", "company_doctor")
@@ -454,10 +540,17 @@ class TrajectAdmin(ScopedAdmin):
         if db_field.name in ("case_manager", "company_doctor"):
             perm = access.MEDICAL if db_field.name == "company_doctor" else access.ALL_EMPLOYERS
             app, codename = perm.split(".")
-            kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True).filter(
-                Q(is_superuser=True)
-                | Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label=app)
-            ).distinct()
+            kwargs["queryset"] = (
+                User.objects.filter(is_staff=True, is_active=True)
+                .filter(
+                    Q(is_superuser=True)
+                    | Q(
+                        groups__permissions__codename=codename,
+                        groups__permissions__content_type__app_label=app,
+                    )
+                )
+                .distinct()
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -520,8 +613,16 @@ class AppointmentAdminForm(forms.ModelForm):
 
     class Meta:
         model = Appointment
-        fields = ("employee", "document", "starts_at", "duration_minutes", "place", "video_url", "with_whom",
-                  "cancelled")  # fmt: skip
+        fields = (
+            "employee",
+            "document",
+            "starts_at",
+            "duration_minutes",
+            "place",
+            "video_url",
+            "with_whom",
+            "cancelled",
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -569,6 +670,10 @@ class AppointmentAdmin(ScopedAdmin):
         response = super().change_view(request, object_id, form_url, extra_context)
         if request.method == "GET" and response.status_code == 200:
             appointment = self.get_object(request, object_id)
-            services.access_log_record(actor=request.user, subject=appointment.employee,
-                                       action=AccessLog.Action.VIEW_RECORD, ip=client_ip(request))  # fmt: skip
+            services.access_log_record(
+                actor=request.user,
+                subject=appointment.employee,
+                action=AccessLog.Action.VIEW_RECORD,
+                ip=client_ip(request),
+            )
         return response

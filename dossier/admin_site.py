@@ -38,7 +38,9 @@ class LoggedAutocompleteJsonView(AutocompleteJsonView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         people = [obj for obj in context["object_list"] if isinstance(obj, get_user_model())]
-        services.access_log_record_listed(actor=self.request.user, subjects=people, ip=client_ip(self.request))
+        services.access_log_record_listed(
+            actor=self.request.user, subjects=people, ip=client_ip(self.request)
+        )
         return context
 
 

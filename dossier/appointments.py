@@ -36,8 +36,13 @@ def appointment_save(*, appointment: Appointment, actor, ip: str | None = None) 
             # A new time or place asks for a new answer.
             appointment.answer, appointment.answer_reason, appointment.answered_at = "", "", None
     appointment.save()
-    audit.record(ResponseEvent.APPOINTMENT_SAVED, user=appointment.employee, actor=actor, ip=ip,
-                 detail=f"appointment {appointment.pk} sequence {appointment.sequence}")  # fmt: skip
+    audit.record(
+        ResponseEvent.APPOINTMENT_SAVED,
+        user=appointment.employee,
+        actor=actor,
+        ip=ip,
+        detail=f"appointment {appointment.pk} sequence {appointment.sequence}",
+    )
     if adding or changed:
         _notify(appointment, kind="cancelled" if appointment.cancelled else ("new" if adding else "changed"))
     return appointment
@@ -69,8 +74,13 @@ def appointment_answer(
     locked.answer_reason = reason.strip() if answer == Appointment.Answer.OTHER_TIME else ""
     locked.answered_at = timezone.now()
     locked.save(update_fields=["answer", "answer_reason", "answered_at", "updated_at"])
-    audit.record(ResponseEvent.APPOINTMENT_ANSWERED, user=by, actor=by, ip=ip,
-                 detail=f"appointment {locked.pk} {answer}")  # fmt: skip
+    audit.record(
+        ResponseEvent.APPOINTMENT_ANSWERED,
+        user=by,
+        actor=by,
+        ip=ip,
+        detail=f"appointment {locked.pk} {answer}",
+    )
     locked.staff_told = answer == Appointment.Answer.OTHER_TIME and _tell_staff(locked)
     return locked
 
@@ -78,7 +88,9 @@ def appointment_answer(
 def staff_contact(appointment: Appointment):
     """Who plans this appointment again: the case manager of the invitation's traject, else of the employee's
     open traject; None when no active one is named."""
-    traject = appointment.document.traject if appointment.document_id and appointment.document.traject_id else None
+    traject = (
+        appointment.document.traject if appointment.document_id and appointment.document.traject_id else None
+    )
     if traject is None:
         traject = (
             Traject.objects.filter(employee_id=appointment.employee_id, status=Traject.Status.OPEN)
@@ -91,7 +103,7 @@ def staff_contact(appointment: Appointment):
 
 
 def _tell_staff(appointment: Appointment) -> bool:
-    """"Nee, ik wil graag een andere tijd" reaches the case manager: a link to the appointment in the Web Portaal,
+    """ "Nee, ik wil graag een andere tijd" reaches the case manager: a link to the appointment in the Web Portaal,
     no name, time or reason in the mail. False when nobody is named (the page then says to call)."""
     manager = staff_contact(appointment)
     if manager is None:
@@ -99,8 +111,10 @@ def _tell_staff(appointment: Appointment) -> bool:
     mail_enqueue(
         to=manager.email,
         template="dossier/email/appointment_other_time",
-        context={"user": manager, "link": site_url(reverse("admin:dossier_appointment_change",
-                                                           args=[appointment.pk]))},  # fmt: skip
+        context={
+            "user": manager,
+            "link": site_url(reverse("admin:dossier_appointment_change", args=[appointment.pk])),
+        },
         language=getattr(manager, "language", "nl") or "nl",
         reference=f"appointment-answer:{appointment.pk}:{appointment.sequence}",
     )

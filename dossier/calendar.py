@@ -40,8 +40,12 @@ def appointment_ics(appointment: Appointment) -> bytes:
         event.add("location", appointment.place)
     if appointment.video_url:
         event.add("url", appointment.video_url)
-    event.add("description", _("Video link: %(url)s") % {"url": appointment.video_url} if appointment.video_url
-              else _("More information is in your dossier at %(site)s.") % {"site": settings.SITE_URL})  # fmt: skip
+    event.add(
+        "description",
+        _("Video link: %(url)s") % {"url": appointment.video_url}
+        if appointment.video_url
+        else _("More information is in your dossier at %(site)s.") % {"site": settings.SITE_URL},
+    )
     event.add("status", "CANCELLED" if appointment.cancelled else "CONFIRMED")
     if not appointment.cancelled:
         # A reminder the day before (RFC 5545 VALARM, a DISPLAY alarm: the calendar shows it itself).

@@ -28,7 +28,6 @@ class DossierSettings:
     def IMPORT_MAX_BYTES(self) -> int:  # noqa: N802 - 2000 rows of CSV are some 200 kB; XLSX is zipped
         return getattr(settings, "DOSSIER_IMPORT_MAX_BYTES", 2 * 1024 * 1024)
 
-
     @property
     def PAGE_CACHE(self) -> bool:  # noqa: N802 - dossier.page_cache
         return bool(getattr(settings, "DOSSIER_PAGE_CACHE", True))

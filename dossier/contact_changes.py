@@ -28,7 +28,9 @@ class DecisionForm(forms.Form):
             "dossier on which date). It is kept in the audit log."
         ),
     )
-    decision = forms.ChoiceField(choices=(("confirm", "confirm"), ("reject", "reject")), widget=forms.HiddenInput)
+    decision = forms.ChoiceField(
+        choices=(("confirm", "confirm"), ("reject", "reject")), widget=forms.HiddenInput
+    )
 
 
 def pending(user) -> ContactChange | None:
@@ -53,29 +55,42 @@ def notice_after_save(model_admin, request, user) -> None:
 
 def decide_view(model_admin, request, object_id):
     """GET: the request and the form; POST: confirm or reject it with a reason (rule 8 b)."""
-    user = model_admin.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
+    user = (
+        model_admin.get_queryset(request).filter(pk=object_id).first() if str(object_id).isdigit() else None
+    )
     if user is None:
-        account_rules.refused(request.user, action="decide contact change: not in scope", ip=client_ip(request))
+        account_rules.refused(
+            request.user, action="decide contact change: not in scope", ip=client_ip(request)
+        )
         raise Http404
     change = pending(user)
     if change is None:
         raise Http404
     if not account_rules.may_decide_contact_change(request.user, change):
-        account_rules.refused(request.user, action="decide contact change", subject=user, ip=client_ip(request))
+        account_rules.refused(
+            request.user, action="decide contact change", subject=user, ip=client_ip(request)
+        )
         raise PermissionDenied
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         confirm = form.cleaned_data["decision"] == "confirm"
         try:
             account_services.contact_change_decide(
-                change=change, confirm=confirm, actor=request.user, ip=client_ip(request),
+                change=change,
+                confirm=confirm,
+                actor=request.user,
+                ip=client_ip(request),
                 reason=form.cleaned_data["reason"],
             )
         except account_services.ContactChangeError as error:
             form.add_error(None, str(error))
         else:
-            model_admin.message_user(request, _("The change was made; the employee was told at the old address.")
-                                     if confirm else _("The change was rejected; nothing was changed."))  # fmt: skip
+            model_admin.message_user(
+                request,
+                _("The change was made; the employee was told at the old address.")
+                if confirm
+                else _("The change was rejected; nothing was changed."),
+            )
             return HttpResponseRedirect(reverse("admin:accounts_user_change", args=[user.pk]))
     context = {
         **model_admin.admin_site.each_context(request),

@@ -20,16 +20,50 @@ EMPLOYERS = ["Bakkerij De Demo B.V.", "Transport Noord B.V."]
 
 PEOPLE = [
     # email, first, last, birth date, mobile, language, employer index or None, role group or None
-    ("hr@bakkerij-demo.nl", "Hanna", "de Vries", datetime.date(1979, 3, 14), "+31612345670", "nl", 0, "Werkgever HR"),
-    ("hr@transport-noord.nl", "Henk", "Bos", datetime.date(1975, 5, 2), "+31612345671", "nl", 1, "Werkgever HR"),
-    ("casemanager@arbodienst.nl", "Carla", "Meijer", datetime.date(1982, 1, 9), "+31612345672", "nl", None,
-     "Casemanager"),
-    ("bedrijfsarts@arbodienst.nl", "Bram", "Visser", datetime.date(1970, 8, 30), "+31612345673", "nl", None,
-     "Medisch (bedrijfsarts)"),
+    (
+        "hr@bakkerij-demo.nl",
+        "Hanna",
+        "de Vries",
+        datetime.date(1979, 3, 14),
+        "+31612345670",
+        "nl",
+        0,
+        "Werkgever HR",
+    ),
+    (
+        "hr@transport-noord.nl",
+        "Henk",
+        "Bos",
+        datetime.date(1975, 5, 2),
+        "+31612345671",
+        "nl",
+        1,
+        "Werkgever HR",
+    ),
+    (
+        "casemanager@arbodienst.nl",
+        "Carla",
+        "Meijer",
+        datetime.date(1982, 1, 9),
+        "+31612345672",
+        "nl",
+        None,
+        "Casemanager",
+    ),
+    (
+        "bedrijfsarts@arbodienst.nl",
+        "Bram",
+        "Visser",
+        datetime.date(1970, 8, 30),
+        "+31612345673",
+        "nl",
+        None,
+        "Medisch (bedrijfsarts)",
+    ),
     ("jan.jansen@example.nl", "Jan", "Jansen", datetime.date(1985, 7, 4), "+31612345678", "nl", 0, None),
     ("emma.smith@example.nl", "Emma", "Smith", datetime.date(1990, 11, 23), "+31687654321", "en", 0, None),
     ("piet.peters@example.nl", "Piet", "Peters", datetime.date(1988, 2, 17), "+31611223344", "nl", 1, None),
-]  # fmt: skip
+]
 
 DOCUMENTS = [
     (Document.Category.INVITATION, "Uitnodiging spreekuur bedrijfsarts", False),
@@ -74,32 +108,48 @@ def seed() -> list[tuple[str, str, str]]:
         created = user is None
         if created:
             user = User.objects.create_user(
-                email=email, password=DEMO_PASSWORD, first_name=first, last_name=last, birth_date=birth,
-                mobile=mobile, language=language, is_staff=group is not None,
-            )  # fmt: skip
+                email=email,
+                password=DEMO_PASSWORD,
+                first_name=first,
+                last_name=last,
+                birth_date=birth,
+                mobile=mobile,
+                language=language,
+                is_staff=group is not None,
+            )
             if group:
                 user.groups.add(Group.objects.get(name=group))
         if employer_index is not None:
             Employment.objects.get_or_create(
                 user=user,
-                defaults={"employer": employers[employer_index], "personnel_number": f"D{user.pk:05d}",
-                          "job_title": "HR-adviseur" if group else "Medewerker"},
-            )  # fmt: skip
+                defaults={
+                    "employer": employers[employer_index],
+                    "personnel_number": f"D{user.pk:05d}",
+                    "job_title": "HR-adviseur" if group else "Medewerker",
+                },
+            )
         if group == "Casemanager":
             uploader = user
         if group == "Medisch (bedrijfsarts)":
             doctor = user
         if created and group is None:
             traject = Traject.objects.create(
-                employee=user, kind=Traject.Kind.VERZUIM, start=datetime.date(2026, 10, 1),
-                case_manager=uploader, company_doctor=doctor,
-            )  # fmt: skip
+                employee=user,
+                kind=Traject.Kind.VERZUIM,
+                start=datetime.date(2026, 10, 1),
+                case_manager=uploader,
+                company_doctor=doctor,
+            )
             for category, title, medical in DOCUMENTS:
                 document = services.document_create(
-                    employee=user, traject=traject, category=category, title=title, is_medical=medical,
+                    employee=user,
+                    traject=traject,
+                    category=category,
+                    title=title,
+                    is_medical=medical,
                     upload=ContentFile(demo_pdf(title), name=f"{title}.pdf"),
                     uploaded_by=doctor if medical else uploader,
-                )  # fmt: skip
+                )
                 _demo_extras(document, employee=user, actor=uploader, doctor=doctor)
         lines.append((email, group or "Werknemer", birth.strftime("%d-%m-%Y")))
     return lines
@@ -117,15 +167,20 @@ def _demo_extras(document: Document, *, employee, actor, doctor) -> None:
         page_cache.changed(document.employee_id)
     elif document.category == Document.Category.INVITATION:
         day = today + datetime.timedelta(days=7)
-        starts = datetime.datetime(day.year, day.month, day.day, 10, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Amsterdam"))
+        starts = datetime.datetime(
+            day.year, day.month, day.day, 10, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Amsterdam")
+        )
         appointment_save(
             appointment=Appointment(
-                employee=employee, document=document, starts_at=starts, duration_minutes=30,
+                employee=employee,
+                document=document,
+                starts_at=starts,
+                duration_minutes=30,
                 place="Arbodienst, Stationsplein 1, Utrecht",
                 with_whom=doctor.get_full_name() if doctor else "de bedrijfsarts",
             ),
             actor=actor,
-        )  # fmt: skip
+        )
 
 
 # Issue 11: a small file for HR's bulk import ("Importeren" on the user list of the Web Portaal). seed_demo writes it to
@@ -133,7 +188,15 @@ def _demo_extras(document: Document, *, employee, actor, doctor) -> None:
 IMPORT_EXAMPLE = [
     ("email", "voornaam", "achternaam", "geboortedatum", "mobiel", "personeelsnummer", "functie"),
     ("sanne.smit@example.nl", "Sanne", "Smit", "12-04-1992", "0612340001", "B-2001", "Bakker"),
-    ("youssef.elamrani@example.nl", "Youssef", "El Amrani", "30-09-1987", "0612340002", "B-2002", "Chauffeur"),
+    (
+        "youssef.elamrani@example.nl",
+        "Youssef",
+        "El Amrani",
+        "30-09-1987",
+        "0612340002",
+        "B-2002",
+        "Chauffeur",
+    ),
     ("lotte.dekker@example.nl", "Lotte", "Dekker", "1995-01-05", "+31612340003", "B-2003", "Verkoper"),
 ]
 

@@ -66,7 +66,10 @@ def document_response(document: Document, *, download: bool) -> HttpResponse:
         response = HttpResponse(content_type=document.content_type)
         disposition = content_disposition_header(as_attachment, safe_filename(document))
         response["X-Accel-Redirect"] = accel_target(
-            document.file.storage, document.file.name, content_type=document.content_type, disposition=disposition
+            document.file.storage,
+            document.file.name,
+            content_type=document.content_type,
+            disposition=disposition,
         )
         response["Content-Disposition"] = disposition
     elif mode == "sendfile":
@@ -116,16 +119,18 @@ def export_response(export) -> HttpResponse:
     if mode == "nginx":
         response = HttpResponse(content_type="application/zip")
         disposition = content_disposition_header(True, filename)
-        response["X-Accel-Redirect"] = accel_target(storage, name, content_type="application/zip",
-                                                    disposition=disposition)  # fmt: skip
+        response["X-Accel-Redirect"] = accel_target(
+            storage, name, content_type="application/zip", disposition=disposition
+        )
         response["Content-Disposition"] = disposition
     elif mode == "sendfile":
         response = HttpResponse(content_type="application/zip")
         response["X-Sendfile"] = export.file.path
         response["Content-Disposition"] = content_disposition_header(True, filename)
     else:
-        response = FileResponse(storage.open(name, "rb"), as_attachment=True, filename=filename,
-                                content_type="application/zip")  # fmt: skip
+        response = FileResponse(
+            storage.open(name, "rb"), as_attachment=True, filename=filename, content_type="application/zip"
+        )
         response.block_size = CHUNK
     return _attachment_headers(response)
 

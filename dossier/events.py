@@ -40,4 +40,7 @@ class ImportEvent(models.TextChoices):
 
     EMPLOYEES_IMPORTED = "employees_imported", _("employees imported from a file")
     IMPORT_REFUSED = "employees_import_refused", _("employee import refused (employer not allowed)")
-    IMPORT_HIDDEN_ADDRESSES = "employees_import_hidden", _("employee import named addresses of accounts out of scope")
+    IMPORT_HIDDEN_ADDRESSES = (
+        "employees_import_hidden",
+        _("employee import named addresses of accounts out of scope"),
+    )

@@ -66,7 +66,9 @@ def export_request(*, user, ip: str | None) -> tuple[DossierExport, bool]:
         with transaction.atomic():
             export = DossierExport.objects.create(employee=user, language=user.language)
             access_log_record(actor=user, subject=user, action=AccessLog.Action.EXPORT_DOSSIER, ip=ip)
-            audit.record(ExportEvent.EXPORT_REQUESTED, user=user, actor=user, ip=ip, detail=f"export {export.pk}")
+            audit.record(
+                ExportEvent.EXPORT_REQUESTED, user=user, actor=user, ip=ip, detail=f"export {export.pk}"
+            )
     except IntegrityError:  # a request in another tab won the race: join it
         return DossierExport.objects.get(employee=user, status__in=RUNNING), False
     if core_settings.MAIL_DELIVERY == "on_commit":  # no worker in `make run`: build it right after the commit
@@ -124,8 +126,15 @@ def _build(export: DossierExport) -> None:
         with transaction.atomic():
             updated = DossierExport.objects.filter(
                 pk=export.pk, status=DossierExport.Status.BUILDING, started_at=export.started_at
-            ).update(status=DossierExport.Status.READY, file=name, sha256=digest, size=size, ready_at=now,
-                     expires_at=now + timedelta(hours=EXPORT_HOURS), missing_files=len(problems))  # fmt: skip
+            ).update(
+                status=DossierExport.Status.READY,
+                file=name,
+                sha256=digest,
+                size=size,
+                ready_at=now,
+                expires_at=now + timedelta(hours=EXPORT_HOURS),
+                missing_files=len(problems),
+            )
             if updated:
                 _mail_ready(user=user, export=export)
                 audit.record(ExportEvent.EXPORT_READY, user=user, detail=f"export {export.pk} {size} bytes")
@@ -150,8 +159,11 @@ def _mail_ready(*, user, export: DossierExport) -> None:
     mail_enqueue(
         to=user.email,
         template="dossier/email/export_ready",
-        context={"user": user, "link": site_url(f"{reverse('accounts:login')}?{urlencode({'next': target})}"),
-                 "hours": EXPORT_HOURS},  # fmt: skip
+        context={
+            "user": user,
+            "link": site_url(f"{reverse('accounts:login')}?{urlencode({'next': target})}"),
+            "hours": EXPORT_HOURS,
+        },
         language=export.language,
         reference=f"export:{export.pk}",
     )
@@ -202,11 +214,19 @@ def export_write_zip(*, user, out) -> list[dict]:
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
         documents = []
         # The employee's own document list (same selector, so the same rules), with every column.
-        for document in selectors.dossier_documents(user=user).defer(None).select_related("uploaded_by", "traject"):
+        for document in (
+            selectors.dossier_documents(user=user).defer(None).select_related("uploaded_by", "traject")
+        ):
             day = f"{timezone.localtime(document.uploaded_at):%Y-%m-%d}"
             arcname = f"documents/{day}_{document.pk.hex[:8]}_{safe_filename(document)}"
-            entry = _file_entry(zf, arcname=arcname, row=document, when=document.uploaded_at, problems=problems,
-                                what=document.title)  # fmt: skip
+            entry = _file_entry(
+                zf,
+                arcname=arcname,
+                row=document,
+                when=document.uploaded_at,
+                problems=problems,
+                what=document.title,
+            )
             documents.append(_document_json(document, entry))
         responses = []
         for response in selectors.export_responses(user=user):
@@ -214,11 +234,24 @@ def export_write_zip(*, user, out) -> list[dict]:
             if response.file:
                 file_type = FILE_TYPES.get(response.content_type)
                 extension = file_type.extension if file_type else "bin"
-                arcname = f"responses/{timezone.localtime(response.at):%Y-%m-%d}_{response.pk.hex[:8]}.{extension}"
-                entry = _file_entry(zf, arcname=arcname, row=response, when=response.at, problems=problems,
-                                    what=response.original_name or response.document.title)  # fmt: skip
-                attachment = {**entry, "original_name": response.original_name, "content_type": response.content_type,
-                              "size": response.size, "sha256": response.sha256}  # fmt: skip
+                arcname = (
+                    f"responses/{timezone.localtime(response.at):%Y-%m-%d}_{response.pk.hex[:8]}.{extension}"
+                )
+                entry = _file_entry(
+                    zf,
+                    arcname=arcname,
+                    row=response,
+                    when=response.at,
+                    problems=problems,
+                    what=response.original_name or response.document.title,
+                )
+                attachment = {
+                    **entry,
+                    "original_name": response.original_name,
+                    "content_type": response.content_type,
+                    "size": response.size,
+                    "sha256": response.sha256,
+                }
             responses.append(_response_json(response, attachment))
         data = {
             "format": FORMAT,
@@ -236,12 +269,21 @@ def export_write_zip(*, user, out) -> list[dict]:
         when = _zip_time(generated_at)
         _write_text(zf, "dossier.json", json.dumps(data, ensure_ascii=False, indent=2), when)
         _write_text(zf, "dossier.schema.json", SCHEMA_PATH.read_text(encoding="utf-8"), when)
-        readme = render_to_string("dossier/export/README.txt", {
-            "PORTAL_NAME": settings.PORTAL_NAME, "user": user, "problems": problems,
-            "generated_at": timezone.localtime(generated_at),
-            "counts": {"documents": len(documents), "responses": len(responses),
-                       "appointments": len(data["appointments"]), "access_log": len(data["access_log"])},
-        })  # fmt: skip
+        readme = render_to_string(
+            "dossier/export/README.txt",
+            {
+                "PORTAL_NAME": settings.PORTAL_NAME,
+                "user": user,
+                "problems": problems,
+                "generated_at": timezone.localtime(generated_at),
+                "counts": {
+                    "documents": len(documents),
+                    "responses": len(responses),
+                    "appointments": len(data["appointments"]),
+                    "access_log": len(data["access_log"]),
+                },
+            },
+        )
         _write_text(zf, "README.txt", readme, when)
     return problems
 
@@ -365,7 +407,9 @@ def export_download_record(*, export: DossierExport, user, ip: str | None) -> No
     with transaction.atomic():
         DossierExport.objects.filter(pk=export.pk).update(downloads=F("downloads") + 1)
         access_log_record(actor=user, subject=user, action=AccessLog.Action.DOWNLOAD_EXPORT, ip=ip)
-        audit.record(ExportEvent.EXPORT_DOWNLOADED, user=user, actor=user, ip=ip, detail=f"export {export.pk}")
+        audit.record(
+            ExportEvent.EXPORT_DOWNLOADED, user=user, actor=user, ip=ip, detail=f"export {export.pk}"
+        )
 
 
 def export_refused_record(*, user, ip: str | None, pk) -> None:
@@ -395,4 +439,3 @@ def export_worker_job() -> int:
 def export_files_in_use() -> set[str]:
     """Storage names that belong to an export row (documents_sweep keeps them)."""
     return set(DossierExport.objects.exclude(file="").values_list("file", flat=True))
-

@@ -46,9 +46,10 @@ class ResponseForm(forms.Form):
         limit = app_settings.OWN_VIEW_MAX_CHARS
         if len(own_view) > limit:
             raise ValidationError(
-                self.error_messages["view_too_long"], code="view_too_long",
+                self.error_messages["view_too_long"],
+                code="view_too_long",
                 params={"max": limit, "length": len(own_view)},
-            )  # fmt: skip
+            )
         return own_view
 
     def clean_attachment(self):

@@ -38,7 +38,9 @@ from dossier.models import Employment
 
 User = get_user_model()
 
-SESSION_FILE_KEY = "dossier.import_file"  # the stored file of this session's preview: only it can be confirmed
+SESSION_FILE_KEY = (
+    "dossier.import_file"  # the stored file of this session's preview: only it can be confirmed
+)
 
 # The columns, in the file's order (the first row of the file names them; case and spaces do not matter). Each has
 # its Dutch name and the English spellings HR may use. "werkgever" is optional: if given, it must be the employer
@@ -129,14 +131,18 @@ class EmployeeImportResource(resources.ModelResource):
     last_name = Field(attribute="last_name", column_name="achternaam", widget=_Shown())
     birth_date = Field(attribute="birth_date", column_name="geboortedatum", widget=_Shown())
     mobile = Field(attribute="mobile", column_name="mobiel", widget=_Shown())
-    personnel_number = Field(attribute="import_personnel_number", column_name="personeelsnummer", widget=_Shown())
+    personnel_number = Field(
+        attribute="import_personnel_number", column_name="personeelsnummer", widget=_Shown()
+    )
     job_title = Field(attribute="import_job_title", column_name="functie", widget=_Shown())
 
     class Meta:
         model = User
         fields = ("email", "first_name", "last_name", "birth_date", "mobile", "personnel_number", "job_title")
         import_order = fields
-        force_init_instance = True  # every row is a new employee; an existing address is an error, never an update
+        force_init_instance = (
+            True  # every row is a new employee; an existing address is an error, never an update
+        )
         clean_model_instances = False  # import_instance checks every cell itself, with row and column
         use_transactions = True
         skip_unchanged = False
@@ -163,11 +169,15 @@ class EmployeeImportResource(resources.ModelResource):
             raise ImportRefused(_("You may not import employees for this employer."))
         dataset.headers = [_canonical(h) for h in (dataset.headers or [])]
         if missing := [c for c in REQUIRED if c not in dataset.headers]:
-            raise ImportRefused(_("The first row of the file must name the columns; missing: %(columns)s.")
-                                % {"columns": ", ".join(missing)})  # fmt: skip
+            raise ImportRefused(
+                _("The first row of the file must name the columns; missing: %(columns)s.")
+                % {"columns": ", ".join(missing)}
+            )
         if len(dataset) > app_settings.IMPORT_MAX_ROWS:
-            raise ImportRefused(_("The file has %(count)d rows; import at most %(max)d at a time.")
-                                % {"count": len(dataset), "max": app_settings.IMPORT_MAX_ROWS})  # fmt: skip
+            raise ImportRefused(
+                _("The file has %(count)d rows; import at most %(max)d at a time.")
+                % {"count": len(dataset), "max": app_settings.IMPORT_MAX_ROWS}
+            )
         self._refused = False
 
     def import_row(self, row, instance_loader, **kwargs):
@@ -192,7 +202,10 @@ class EmployeeImportResource(resources.ModelResource):
 
         def problem(column, message):
             errors[column] = _("Row %(row)s, column “%(column)s”: %(problem)s") % {
-                "row": number, "column": column, "problem": message}  # fmt: skip
+                "row": number,
+                "column": column,
+                "problem": message,
+            }
 
         cells = {column: row.get(column) for column in COLUMNS}
         texts = {column: _text(value) for column, value in cells.items()}
@@ -208,14 +221,21 @@ class EmployeeImportResource(resources.ModelResource):
         elif email:
             self._emails[email] = number
             if access.employees_visible_to(self.actor).filter(email__iexact=email).exists():
-                problem("email", _("an employee with this email address already exists; change it in the list."))
+                problem(
+                    "email", _("an employee with this email address already exists; change it in the list.")
+                )
             elif User.objects.filter(email__iexact=email).exists():
                 # An account the importer cannot see (rule 7): the preview answers as for an unused address, so it
                 # tells nothing; the row is held (never created, the account untouched) and audited with the address.
                 self.report.setdefault("hidden", []).append(email)
                 instance.import_held = True
 
-        for column, limit in (("voornaam", 150), ("achternaam", 150), ("functie", 150), ("personeelsnummer", 50)):
+        for column, limit in (
+            ("voornaam", 150),
+            ("achternaam", 150),
+            ("functie", 150),
+            ("personeelsnummer", 50),
+        ):
             if len(texts[column]) > limit:
                 problem(column, _("at most %(max)d characters.") % {"max": limit})
 
@@ -228,24 +248,35 @@ class EmployeeImportResource(resources.ModelResource):
             try:
                 mobile = PhoneNumberField(region="NL").clean(texts["mobiel"])
             except ValidationError:
-                problem("mobiel", _("this is not a valid mobile number; for example 0612345678 or +31612345678."))
+                problem(
+                    "mobiel", _("this is not a valid mobile number; for example 0612345678 or +31612345678.")
+                )
 
         personnel_number = texts["personeelsnummer"]
         if personnel_number and personnel_number in self._numbers:
-            problem("personeelsnummer", _("this personnel number is also in row %(row)s.")
-                    % {"row": self._numbers[personnel_number]})  # fmt: skip
+            problem(
+                "personeelsnummer",
+                _("this personnel number is also in row %(row)s.") % {"row": self._numbers[personnel_number]},
+            )
         elif personnel_number:
             self._numbers[personnel_number] = number
             if Employment.objects.filter(employer=self.employer, personnel_number=personnel_number).exists():
                 problem("personeelsnummer", _("this personnel number is already in use at this employer."))
 
         if texts["werkgever"] and texts["werkgever"].casefold() != self.employer.name.casefold():
-            problem("werkgever", _("this row is for another employer; this import is for “%(employer)s” only.")
-                    % {"employer": self.employer.name})  # fmt: skip
+            problem(
+                "werkgever",
+                _("this row is for another employer; this import is for “%(employer)s” only.")
+                % {"employer": self.employer.name},
+            )
 
         if errors:
             raise ValidationError(errors)
-        instance.email, instance.first_name, instance.last_name = email, texts["voornaam"], texts["achternaam"]
+        instance.email, instance.first_name, instance.last_name = (
+            email,
+            texts["voornaam"],
+            texts["achternaam"],
+        )
         instance.birth_date, instance.mobile = birth_date, mobile
         instance.import_personnel_number, instance.import_job_title = personnel_number, texts["functie"]
 
@@ -294,8 +325,10 @@ class EmployeeImportForm(ImportForm):
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
         if upload.size > app_settings.IMPORT_MAX_BYTES:
-            raise ValidationError(_("The file is too large: at most %(mb)d MB.")
-                                  % {"mb": app_settings.IMPORT_MAX_BYTES // (1024 * 1024)})  # fmt: skip
+            raise ValidationError(
+                _("The file is too large: at most %(mb)d MB.")
+                % {"mb": app_settings.IMPORT_MAX_BYTES // (1024 * 1024)}
+            )
         return upload
 
 
@@ -329,8 +362,9 @@ class EmployeeImportAdminMixin(ImportMixin):
         """A POST for an employer outside the rules is refused as a whole (the form says so) and audited."""
         posted = request.POST.get("employer")
         if request.method == "POST" and posted and not account_rules.may_import_for(request.user, posted):
-            services.employee_import_record(actor=request.user, ip=client_ip(request), employer=posted[:20],
-                                            count=0, refused=True)  # fmt: skip
+            services.employee_import_record(
+                actor=request.user, ip=client_ip(request), employer=posted[:20], count=0, refused=True
+            )
 
     def create_import_form(self, request):
         form = super().create_import_form(request)
@@ -355,7 +389,9 @@ class EmployeeImportAdminMixin(ImportMixin):
     def get_import_resource_kwargs(self, request, **kwargs):
         form = kwargs.get("form")
         employer = getattr(form, "cleaned_data", {}).get("employer") if form is not None else None
-        report = request.__dict__.setdefault("dossier_import_report", {})  # what the resource found (see below)
+        report = request.__dict__.setdefault(
+            "dossier_import_report", {}
+        )  # what the resource found (see below)
         return {"actor": request.user, "employer": employer, "ip": client_ip(request), "report": report}
 
     def _audit_hidden_addresses(self, request) -> None:
@@ -363,8 +399,14 @@ class EmployeeImportAdminMixin(ImportMixin):
         a file names is audited with actor, IP and address (after the preview's rollback), for the provider."""
         report = request.__dict__.pop("dossier_import_report", {})
         for address in report.get("hidden", ()):
-            services.employee_import_record(actor=request.user, ip=client_ip(request), employer=None, count=1,
-                                            hidden_addresses=True, address=address)  # fmt: skip
+            services.employee_import_record(
+                actor=request.user,
+                ip=client_ip(request),
+                employer=None,
+                count=1,
+                hidden_addresses=True,
+                address=address,
+            )
 
     def get_import_data_kwargs(self, **kwargs):
         kwargs = super().get_import_data_kwargs(**kwargs)
@@ -390,12 +432,17 @@ class EmployeeImportAdminMixin(ImportMixin):
         if not previewed or posted != previewed:
             # Only the file this session previewed, for the employer it was previewed for, can be confirmed: not
             # another user's upload (its name guessed or seen), not the same file for another employer.
-            self.message_user(request, _("This import has expired or was already done. Upload the file again."),
-                              level=messages.ERROR)  # fmt: skip
+            self.message_user(
+                request,
+                _("This import has expired or was already done. Upload the file again."),
+                level=messages.ERROR,
+            )
             return self._import_page(request)
         confirm_form = self.create_confirm_form(request)
         if not confirm_form.is_valid():  # the rights changed since the preview: refused as a whole
-            self.message_user(request, _("You may not import employees for this employer."), level=messages.ERROR)
+            self.message_user(
+                request, _("You may not import employees for this employer."), level=messages.ERROR
+            )
             return self._import_page(request)
         try:
             return super().process_import(request, **kwargs)
@@ -409,8 +456,11 @@ class EmployeeImportAdminMixin(ImportMixin):
     def process_result(self, result, request):
         if result.has_errors() or result.has_validation_errors():
             # Something changed since the preview (an address taken meanwhile): nothing was saved.
-            self.message_user(request, _("Nothing was imported: the file has errors. Correct them and upload it "
-                                         "again."), level=messages.ERROR)  # fmt: skip
+            self.message_user(
+                request,
+                _("Nothing was imported: the file has errors. Correct them and upload it again."),
+                level=messages.ERROR,
+            )
             return self._import_page(request, result=result)
         return super().process_result(result, request)
 
@@ -418,10 +468,15 @@ class EmployeeImportAdminMixin(ImportMixin):
         # Held rows (an address of an account outside the importer's scope) are counted as the others: what HR
         # sees never depends on whether an address it cannot see exists; the provider picks them up from the audit.
         count = result.totals["new"]
-        self.message_user(request, ngettext(
-            "%(count)d row was processed; a new employee gets an invitation mail to activate the account.",
-            "%(count)d rows were processed; each new employee gets an invitation mail to activate the account.",
-            count) % {"count": count})  # fmt: skip
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d row was processed; a new employee gets an invitation mail to activate the account.",
+                "%(count)d rows were processed; each new employee gets an invitation mail to activate the account.",
+                count,
+            )
+            % {"count": count},
+        )
 
     def _import_page(self, request, result=None):
         form = self.create_import_form(_GetOnly(request))
@@ -432,10 +487,14 @@ class EmployeeImportAdminMixin(ImportMixin):
             "opts": self.model._meta,
             "media": self.media + form.media,
             "result": result,
-            "fields_list": [(EmployeeImportResource.get_display_name(),
-                             [f.column_name for f in EmployeeImportResource().get_user_visible_fields()])],
+            "fields_list": [
+                (
+                    EmployeeImportResource.get_display_name(),
+                    [f.column_name for f in EmployeeImportResource().get_user_visible_fields()],
+                )
+            ],
             "import_error_display": self.import_error_display,
-        }  # fmt: skip
+        }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, [self.import_template_name], context)
 

@@ -18,12 +18,18 @@ def invite_new_account(model_admin, request, user) -> None:
     if user.is_staff:
         return
     if account_services.invitation_send(user=user, actor=request.user, ip=client_ip(request)):
-        model_admin.message_user(request, _("An invitation to activate the account was sent to %(email)s.")
-                                 % {"email": user.email})  # fmt: skip
+        model_admin.message_user(
+            request, _("An invitation to activate the account was sent to %(email)s.") % {"email": user.email}
+        )
     else:
-        model_admin.message_user(request, _(
-            "No invitation was sent: the account has no date of birth (the employee confirms it when activating). "
-            "Add it, then use the action “Send the invitation again”."), level=messages.WARNING)  # fmt: skip
+        model_admin.message_user(
+            request,
+            _(
+                "No invitation was sent: the account has no date of birth (the employee confirms it when activating). "
+                "Add it, then use the action “Send the invitation again”."
+            ),
+            level=messages.WARNING,
+        )
 
 
 def resend_action(model_admin, request, queryset) -> None:
@@ -37,21 +43,33 @@ def resend_action(model_admin, request, queryset) -> None:
             sent += 1
         else:
             if not account_rules.may_invite(request.user, user):
-                account_rules.refused(request.user, action="send the invitation again", subject=user,
-                                      ip=client_ip(request))  # fmt: skip
+                account_rules.refused(
+                    request.user, action="send the invitation again", subject=user, ip=client_ip(request)
+                )
             skipped += 1
     if sent:
-        model_admin.message_user(request, ngettext(
-            "A new invitation was sent to %(count)d employee; any older link no longer works.",
-            "A new invitation was sent to %(count)d employees; any older links no longer work.",
-            sent) % {"count": sent})  # fmt: skip
+        model_admin.message_user(
+            request,
+            ngettext(
+                "A new invitation was sent to %(count)d employee; any older link no longer works.",
+                "A new invitation was sent to %(count)d employees; any older links no longer work.",
+                sent,
+            )
+            % {"count": sent},
+        )
     if skipped:
-        model_admin.message_user(request, ngettext(
-            "%(count)d account got no invitation: it is already active, has no date of birth, had its email or "
-            "mobile number changed recently, or is not one you may manage.",
-            "%(count)d accounts got no invitation: they are already active, have no date of birth, had their "
-            "email or mobile number changed recently, or are not ones you may manage.",
-            skipped) % {"count": skipped}, level=messages.WARNING)  # fmt: skip
+        model_admin.message_user(
+            request,
+            ngettext(
+                "%(count)d account got no invitation: it is already active, has no date of birth, had its email or "
+                "mobile number changed recently, or is not one you may manage.",
+                "%(count)d accounts got no invitation: they are already active, have no date of birth, had their "
+                "email or mobile number changed recently, or are not ones you may manage.",
+                skipped,
+            )
+            % {"count": skipped},
+            level=messages.WARNING,
+        )
 
 
 def account_state_label(user) -> str:

@@ -91,13 +91,23 @@ class Traject(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
     # Issue 12: who the employee contacts about this traject (shown on the dossier and every document page).
     case_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        limit_choices_to={"is_staff": True}, verbose_name=_("case manager"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"is_staff": True},
+        verbose_name=_("case manager"),
+    )
     company_doctor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        limit_choices_to={"is_staff": True}, verbose_name=_("company doctor"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"is_staff": True},
+        verbose_name=_("company doctor"),
+    )
 
     class Meta:
         verbose_name = _("traject")
@@ -169,9 +179,11 @@ class Document(models.Model):
     first_opened_at = models.DateTimeField(_("first opened by the employee"), null=True, blank=True)
     # Issue 12: the sender's short note on the document page, and the date by which the employee should act.
     note = models.TextField(
-        _("note for the employee"), max_length=1000, blank=True,
+        _("note for the employee"),
+        max_length=1000,
+        blank=True,
         help_text=_("Shown on the document page. Never put medical details here for non-medical documents."),
-    )  # fmt: skip
+    )
     action_needed_before = models.DateField(_("action needed before"), null=True, blank=True)
     # The category's place on the dossier page (the order of Category), computed by the database, so the page's
     # sort (employee, category order, newest first) is one index range scan however large the dossier.
@@ -321,13 +333,19 @@ class Appointment(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     employee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="appointments",
         verbose_name=_("employee"),
-    )  # fmt: skip
+    )
     document = models.ForeignKey(
-        Document, on_delete=models.SET_NULL, null=True, blank=True, related_name="appointments",
+        Document,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="appointments",
         verbose_name=_("invitation"),
-    )  # fmt: skip
+    )
     starts_at = models.DateTimeField(_("date and time"))
     duration_minutes = models.PositiveSmallIntegerField(_("duration in minutes"), default=30)
     place = models.CharField(_("place"), max_length=300, blank=True)
@@ -383,9 +401,11 @@ class DossierExport(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     employee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dossier_exports",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="dossier_exports",
         verbose_name=_("employee"),
-    )  # fmt: skip
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.REQUESTED)
     language = models.CharField(_("language"), max_length=8)
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)

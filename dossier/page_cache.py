@@ -33,7 +33,9 @@ MAX_AGE = 10 * 60  # seconds; a safety net, the counter does the real work
 def _release() -> str:
     """The templates and catalogues this process renders with: a deploy that changes them starts new bodies."""
     digest = hashlib.sha256()
-    roots = [Path(d) for t in settings.TEMPLATES for d in t.get("DIRS", ())] + [Path(p) for p in settings.LOCALE_PATHS]
+    roots = [Path(d) for t in settings.TEMPLATES for d in t.get("DIRS", ())] + [
+        Path(p) for p in settings.LOCALE_PATHS
+    ]
     for root in roots:
         for path in sorted(root.rglob("*")):
             if path.suffix in (".html", ".mo") and path.is_file():
@@ -48,7 +50,9 @@ def _key(user, category: str, number: int) -> str:
 def body(*, user, category: str, number: int, build) -> dict:
     """The kept body of this page, or build() -> (body, the page shown, valid until as epoch seconds or None), kept
     under the page it showed: a number past the end shows the last page and makes no key of its own."""
-    if not app_settings.PAGE_CACHE or not isinstance(user.data_generation, int):  # an unsaved expression: no key
+    if not app_settings.PAGE_CACHE or not isinstance(
+        user.data_generation, int
+    ):  # an unsaved expression: no key
         return build()[0]
     try:
         kept = cache.get(_key(user, category, number))
@@ -60,7 +64,11 @@ def body(*, user, category: str, number: int, build) -> dict:
     value, page, valid_until = build()
     now = time.time()
     seconds = int(min(valid_until or now + MAX_AGE, now + MAX_AGE) - now)
-    if category in ("", *Document.Category.values) and page.number in page.paginator.page_range and seconds > 0:
+    if (
+        category in ("", *Document.Category.values)
+        and page.number in page.paginator.page_range
+        and seconds > 0
+    ):
         try:
             cache.set(_key(user, category, page.number), value, seconds)
         except Exception:  # noqa: BLE001
@@ -95,7 +103,9 @@ def _stored_owner(sender, instance, raw=False, **kwargs) -> None:
 
 
 def _owner(sender, instance, raw=False, **kwargs) -> None:
-    if not raw:  # after the write: a reader in between sees the old counter, so keeps nothing under the new one
+    if (
+        not raw
+    ):  # after the write: a reader in between sees the old counter, so keeps nothing under the new one
         changed(getattr(instance, "page_cache_stored_owner", None), getattr(instance, _OWNER[sender]))
 
 
@@ -112,7 +122,12 @@ def _employer(sender, instance, raw=False, **kwargs) -> None:
 def _user_before(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
     """A full save of a stored row writes every column: it keeps the stored counter, never an older copy's (which
     would bring the bodies kept under that older value back into use). An INSERT takes no F()."""
-    if not raw and update_fields is None and instance.pk is not None and sender.objects.filter(pk=instance.pk).exists():
+    if (
+        not raw
+        and update_fields is None
+        and instance.pk is not None
+        and sender.objects.filter(pk=instance.pk).exists()
+    ):
         instance.data_generation = F("data_generation")
 
 
@@ -130,9 +145,15 @@ def _user(sender, instance, raw=False, created=False, update_fields=None, **kwar
 def connect() -> None:
     """Called once from DossierConfig.ready()."""
     for model in _OWNER:
-        for signal, receiver in ((pre_save, _stored_owner), (pre_delete, _stored_owner), (post_save, _owner),
-                                 (post_delete, _owner)):  # fmt: skip
-            signal.connect(receiver, sender=model, dispatch_uid=f"page_cache.{model.__name__}.{receiver.__name__}")
+        for signal, receiver in (
+            (pre_save, _stored_owner),
+            (pre_delete, _stored_owner),
+            (post_save, _owner),
+            (post_delete, _owner),
+        ):
+            signal.connect(
+                receiver, sender=model, dispatch_uid=f"page_cache.{model.__name__}.{receiver.__name__}"
+            )
     for signal in (post_save, post_delete):
         signal.connect(_response, sender=Response, dispatch_uid="page_cache.Response")
     post_save.connect(_employer, sender=Employer, dispatch_uid="page_cache.Employer")

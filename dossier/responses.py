@@ -47,8 +47,13 @@ def response_create(
         raise PermissionDenied
     if (existing := Response.objects.filter(document=document, submission=submission).first()) is not None:
         return existing, False
-    response = Response(document=document, author=author, agreement=agreement, own_view=own_view.strip(),
-                        submission=submission)  # fmt: skip
+    response = Response(
+        document=document,
+        author=author,
+        agreement=agreement,
+        own_view=own_view.strip(),
+        submission=submission,
+    )
     stored_name = ""
     if upload is not None:
         response.content_type = sniff(upload)
@@ -60,8 +65,13 @@ def response_create(
     try:
         with transaction.atomic():
             response.save(force_insert=True)
-            audit.record(ResponseEvent.RESPONSE_CREATED, user=author, actor=author, ip=ip,
-                         detail=f"document {document.pk} response {response.pk}")  # fmt: skip
+            audit.record(
+                ResponseEvent.RESPONSE_CREATED,
+                user=author,
+                actor=author,
+                ip=ip,
+                detail=f"document {document.pk} response {response.pk}",
+            )
             _announce(response)
     except IntegrityError:
         # The same form posted twice at once: the other request's row won.

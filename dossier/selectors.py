@@ -91,9 +91,9 @@ def access_log_of(
 def contact_changes_of(*, user, limit: int = 20) -> list:
     """The changes of this employee's email or mobile that staff asked (account_rules rule 8), newest first."""
     return list(
-        ContactChange.objects.filter(user=user).select_related("requested_by", "decided_by").order_by("-requested_at")[
-            :limit
-        ]
+        ContactChange.objects.filter(user=user)
+        .select_related("requested_by", "decided_by")
+        .order_by("-requested_at")[:limit]
     )
 
 
@@ -123,7 +123,9 @@ def role_label(user) -> str:
         return str(AccessLog.Role.MEDICAL.label)
     if user.is_superuser:
         return str(AccessLog.Role.ADMINISTRATOR.label)
-    return str((AccessLog.Role.CASE_MANAGER if access.sees_all_employers(user) else AccessLog.Role.EMPLOYER_HR).label)
+    return str(
+        (AccessLog.Role.CASE_MANAGER if access.sees_all_employers(user) else AccessLog.Role.EMPLOYER_HR).label
+    )
 
 
 def responses_to(*, user, document: Document) -> list:
@@ -131,7 +133,9 @@ def responses_to(*, user, document: Document) -> list:
 
 
 def own_response(*, user, document_pk, pk) -> Response:
-    return access.responses_visible_to(user).filter(document__employee=user).get(document_id=document_pk, pk=pk)
+    return (
+        access.responses_visible_to(user).filter(document__employee=user).get(document_id=document_pk, pk=pk)
+    )
 
 
 def open_actions(*, user) -> list:
@@ -145,11 +149,19 @@ def open_actions(*, user) -> list:
         .order_by("action_needed_before", "id")
     )
     categories = app_settings.RESPONSE_CATEGORIES
-    return [d for d in documents if not (d.answered if d.category in categories else d.first_opened_at is not None)]
+    return [
+        d
+        for d in documents
+        if not (d.answered if d.category in categories else d.first_opened_at is not None)
+    ]
 
 
 def _upcoming(user, now) -> QuerySet:
-    return access.appointments_visible_to(user).filter(employee=user, starts_at__gte=now).order_by("starts_at", "pk")
+    return (
+        access.appointments_visible_to(user)
+        .filter(employee=user, starts_at__gte=now)
+        .order_by("starts_at", "pk")
+    )
 
 
 def upcoming_appointments(*, user, document: Document | None = None) -> list:
@@ -199,10 +211,15 @@ def contacts_of(*, user, document: Document | None = None, trajects: list | None
         )
     contacts, seen = [], set()
     for traject in trajects:
-        for person, role in ((traject.case_manager, _("Case manager")), (traject.company_doctor, _("Company doctor"))):
+        for person, role in (
+            (traject.case_manager, _("Case manager")),
+            (traject.company_doctor, _("Company doctor")),
+        ):
             if person is not None and person.is_active and person.pk not in seen:
                 seen.add(person.pk)
-                contacts.append({"name": person.get_full_name() or person.email, "role": role, "email": person.email})
+                contacts.append(
+                    {"name": person.get_full_name() or person.email, "role": role, "email": person.email}
+                )
     return contacts
 
 

@@ -146,8 +146,12 @@ def access_log_record(
         actor_employer = employment.employer.name if employment is not None else ""
     logger.info(
         "access actor=%s subject=%s action=%s document=%s ip=%s",
-        actor.pk, subject.pk, action, document.pk if document is not None else "-", ip,
-    )  # fmt: skip
+        actor.pk,
+        subject.pk,
+        action,
+        document.pk if document is not None else "-",
+        ip,
+    )
     return AccessLog.objects.create(
         **_actor_columns(actor, actor_employer),
         subject=subject,
@@ -205,23 +209,40 @@ def employee_create_imported(
     audited), the employment at the import's employer, and the invitation queued in the caller's transaction, so
     it is sent after commit and a rolled-back import sends nothing. The import's preview passes `invite=False`."""
     account_services.user_create_by_staff(user=user, actor=actor, ip=ip)
-    Employment.objects.create(user=user, employer=employer, personnel_number=personnel_number, job_title=job_title)
+    Employment.objects.create(
+        user=user, employer=employer, personnel_number=personnel_number, job_title=job_title
+    )
     if invite:
         account_services.invitation_send(user=user, actor=actor, ip=ip, detail="employee import")
     return user
 
 
 def employee_import_record(
-    *, actor, ip: str | None, employer, count: int, refused: bool = False, hidden_addresses: bool = False,
+    *,
+    actor,
+    ip: str | None,
+    employer,
+    count: int,
+    refused: bool = False,
+    hidden_addresses: bool = False,
     address: str = "",
 ) -> None:
     """The import as one audit event (each account also has its own "account created" and "invitation" events);
     a refused employer, or a file naming addresses of accounts outside the importer's scope, as its own event."""
     if hidden_addresses:
-        audit.record(ImportEvent.IMPORT_HIDDEN_ADDRESSES, actor=actor, ip=ip, email=address,
-                     detail="address of an account outside the importer's scope")  # fmt: skip
+        audit.record(
+            ImportEvent.IMPORT_HIDDEN_ADDRESSES,
+            actor=actor,
+            ip=ip,
+            email=address,
+            detail="address of an account outside the importer's scope",
+        )
     elif refused:
         audit.record(ImportEvent.IMPORT_REFUSED, actor=actor, ip=ip, detail=f"employer id {employer}")
     else:
-        audit.record(ImportEvent.EMPLOYEES_IMPORTED, actor=actor, ip=ip,
-                     detail=f"{count} employees for employer {employer.pk} ({employer.name})")  # fmt: skip
+        audit.record(
+            ImportEvent.EMPLOYEES_IMPORTED,
+            actor=actor,
+            ip=ip,
+            detail=f"{count} employees for employer {employer.pk} ({employer.name})",
+        )

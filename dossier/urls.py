@@ -16,7 +16,9 @@ urlpatterns = [
     ),
     path("appointments/<uuid:pk>/", views.AppointmentView.as_view(), name="appointment"),
     path("appointments/<uuid:pk>/answer/", views.AppointmentAnswerView.as_view(), name="appointment-answer"),
-    path("appointments/<uuid:pk>/calendar.ics", views.AppointmentCalendarView.as_view(), name="appointment-ics"),
+    path(
+        "appointments/<uuid:pk>/calendar.ics", views.AppointmentCalendarView.as_view(), name="appointment-ics"
+    ),
     path("access-log/", views.AccessLogView.as_view(), name="access-log"),
     path("export/", views.DossierExportView.as_view(), name="export"),
     path("export/<uuid:pk>/download/", views.DossierExportDownloadView.as_view(), name="export-download"),

@@ -51,10 +51,19 @@ class DossierHomeView(DossierView, TemplateView):
         category = category if category in Document.Category.values else ""
         number = self.request.GET.get("page", "")
         number = max(1, int(number)) if number.isdigit() and len(number) <= 6 else 1
-        kept = page_cache.body(user=user, category=category, number=number,
-                               build=lambda: self.build_body(category=category, number=number))  # fmt: skip
-        services.access_log_record(actor=user, subject=user, action=AccessLog.Action.VIEW_DOSSIER,
-                                   ip=client_ip(self.request), actor_employer=kept["employer"])  # fmt: skip
+        kept = page_cache.body(
+            user=user,
+            category=category,
+            number=number,
+            build=lambda: self.build_body(category=category, number=number),
+        )
+        services.access_log_record(
+            actor=user,
+            subject=user,
+            action=AccessLog.Action.VIEW_DOSSIER,
+            ip=client_ip(self.request),
+            actor_employer=kept["employer"],
+        )
         return super().get_context_data(body=kept["html"], **kwargs)
 
     def build_body(self, *, category: str, number: int) -> tuple[dict, Page, float | None]:
@@ -107,8 +116,13 @@ class DocumentPageView(DossierView, TemplateView):
 
     def get_context_data(self, **kwargs):
         document = self.document
-        services.access_log_record(actor=self.request.user, subject=document.employee, document=document,
-                                   action=AccessLog.Action.VIEW_DOCUMENT_PAGE, ip=client_ip(self.request))  # fmt: skip
+        services.access_log_record(
+            actor=self.request.user,
+            subject=document.employee,
+            document=document,
+            action=AccessLog.Action.VIEW_DOCUMENT_PAGE,
+            ip=client_ip(self.request),
+        )
         services.document_mark_opened(document=document, by=self.request.user)
         file_type = FILE_TYPES.get(document.content_type)
         takes = responses.takes_response(document)
@@ -140,9 +154,15 @@ class DocumentRespondView(DocumentPageView):
             self.form = form
             return self.render_to_response(self.get_context_data(), status=400)
         data = form.cleaned_data
-        responses.response_create(document=self.document, author=request.user, agreement=data["agreement"],
-                                  own_view=data["own_view"], upload=data["attachment"],
-                                  submission=data["submission"], ip=client_ip(request))  # fmt: skip
+        responses.response_create(
+            document=self.document,
+            author=request.user,
+            agreement=data["agreement"],
+            own_view=data["own_view"],
+            upload=data["attachment"],
+            submission=data["submission"],
+            ip=client_ip(request),
+        )
         messages.success(request, _("Thank you. Your response has been saved and sent to your case manager."))
         return redirect(reverse("dossier:document", kwargs={"pk": pk}) + "#responses")
 
@@ -179,8 +199,13 @@ class ResponseFileView(DossierView):
             raise Http404 from exc
         if not response.file:
             raise Http404
-        services.access_log_record(actor=request.user, subject=request.user, document=response.document,
-                                   action=AccessLog.Action.VIEW_RESPONSE, ip=client_ip(request))  # fmt: skip
+        services.access_log_record(
+            actor=request.user,
+            subject=request.user,
+            document=response.document,
+            action=AccessLog.Action.VIEW_RESPONSE,
+            ip=client_ip(request),
+        )
         return response_file_response(response)
 
 
@@ -219,18 +244,31 @@ class AppointmentAnswerView(AppointmentView):
             return self.render_to_response(self.get_context_data(), status=400)
         try:
             answered = appointments.appointment_answer(
-                appointment=self.appointment, by=request.user, answer=form.cleaned_data["answer"],
-                reason=form.cleaned_data["reason"], ip=client_ip(request),
+                appointment=self.appointment,
+                by=request.user,
+                answer=form.cleaned_data["answer"],
+                reason=form.cleaned_data["reason"],
+                ip=client_ip(request),
             )
         except PermissionDenied:
             messages.error(request, _("This appointment can no longer be answered."))
         else:
             if answered.answer == Appointment.Answer.OTHER_TIME and not answered.staff_told:
-                messages.warning(request, _("Your answer has been saved, but no case manager is named for your "
-                                            "dossier yet. Please call us to arrange another time."))  # fmt: skip
+                messages.warning(
+                    request,
+                    _(
+                        "Your answer has been saved, but no case manager is named for your "
+                        "dossier yet. Please call us to arrange another time."
+                    ),
+                )
             elif answered.answer == Appointment.Answer.OTHER_TIME:
-                messages.success(request, _("Thank you. Your case manager has been told that you would like another "
-                                            "time and will contact you."))  # fmt: skip
+                messages.success(
+                    request,
+                    _(
+                        "Thank you. Your case manager has been told that you would like another "
+                        "time and will contact you."
+                    ),
+                )
             else:
                 messages.success(request, _("Thank you. Your answer has been sent."))
         return redirect("dossier:appointment", pk=pk)
@@ -260,8 +298,12 @@ class AccessLogView(DossierView, TemplateView):
         # form's translated error and the unfiltered log; it never reaches the query.
         form = AccessLogFilterForm(self.request.GET or None)
         filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
-        rows = selectors.access_log_of(user=self.request.user, date_from=filters.get("date_from"),
-                                       date_to=filters.get("date_to"), who=filters.get("who", "all"))  # fmt: skip
+        rows = selectors.access_log_of(
+            user=self.request.user,
+            date_from=filters.get("date_from"),
+            date_to=filters.get("date_to"),
+            who=filters.get("who", "all"),
+        )
         page = Paginator(rows, 50).get_page(self.request.GET.get("page"))
         query = {name: filters[name].isoformat() for name in ("date_from", "date_to") if filters.get(name)}
         if filters.get("who", "all") != "all":
@@ -308,9 +350,12 @@ class DossierExportView(ExportView, TemplateView):
         # failed, and a "we are preparing it" message beside it would contradict that.
         export.refresh_from_db()
         if export.status not in (DossierExport.Status.READY, DossierExport.Status.FAILED):
-            messages.success(request, _("We are preparing your download. You will get an email when it is ready.")
-                             if created else _("Your download is already being prepared. You will get an email "
-                                               "when ready."))  # fmt: skip
+            messages.success(
+                request,
+                _("We are preparing your download. You will get an email when it is ready.")
+                if created
+                else _("Your download is already being prepared. You will get an email when ready."),
+            )
         return redirect("dossier:export")
 
 

@@ -97,7 +97,9 @@ def refuse_unready_start() -> None:
             logger.exception("start-up: %s unavailable", name)
             failed.append(name)
     if failed:
-        raise ImproperlyConfigured("Refusing to start: not ready: " + ", ".join(failed) + " (see the log above)")
+        raise ImproperlyConfigured(
+            "Refusing to start: not ready: " + ", ".join(failed) + " (see the log above)"
+        )
 
 
 def refuse_broken_production() -> None:

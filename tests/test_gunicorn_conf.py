@@ -19,11 +19,17 @@ GUNICORN = Path(sys.executable).parent / "gunicorn"
 def _print_config(env: dict, tmp_path) -> dict:
     """gunicorn's own view of the file: `gunicorn --print-config`, as the image would start it."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("GUNICORN", "FORWARDED"))}
-    clean.update({"DEBUG": "1", "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "portal.settings.base", **env})
+    clean.update(
+        {"DEBUG": "1", "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "portal.settings.base", **env}
+    )
     result = subprocess.run(
         [str(GUNICORN), "--print-config", "portal.wsgi:application"],
-        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return {
         name.strip(): value.strip()
@@ -76,8 +82,12 @@ def _access_line(path: str, referer: str = "-") -> str:
         "REMOTE_ADDR": "172.28.0.10",
         "HTTP_REFERER": referer,
     }
-    atoms = logger.atoms(SimpleNamespace(status="302 Found", sent=0, headers=[]), SimpleNamespace(headers=[]), environ,
-                         timedelta(milliseconds=12))  # fmt: skip
+    atoms = logger.atoms(
+        SimpleNamespace(status="302 Found", sent=0, headers=[]),
+        SimpleNamespace(headers=[]),
+        environ,
+        timedelta(milliseconds=12),
+    )
     return namespace["access_log_format"] % atoms + " " + atoms["U"] + " " + atoms["f"]
 
 

@@ -79,9 +79,16 @@ def test_every_runtime_dependency_is_in_the_lock_on_each_supported_python(python
     redis needs async-timeout below 3.11.3, which a lock made on a newer 3.11 used to leave out."""
     from importlib.metadata import PackageNotFoundError, distribution
 
-    env = {"python_full_version": python, "python_version": "3.11", "sys_platform": "linux",
-           "platform_system": "Linux", "implementation_name": "cpython", "platform_python_implementation": "CPython",
-           "os_name": "posix", "platform_machine": "x86_64"}  # fmt: skip
+    env = {
+        "python_full_version": python,
+        "python_version": "3.11",
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "os_name": "posix",
+        "platform_machine": "x86_64",
+    }
     runtime, _ = parse_lock("requirements.lock")
     installed = {k for k, (req, _) in runtime.items() if req.marker is None or req.marker.evaluate(env)}
     for key in installed:

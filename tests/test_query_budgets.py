@@ -28,7 +28,9 @@ class Budget:
         with CaptureQueriesContext(connection) as ctx:
             response = request()
         self.queries = [q["sql"] for q in ctx.captured_queries if not _NOT_COUNTED.search(q["sql"])]
-        assert len(self.queries) <= limit, "\n".join([f"{len(self.queries)} queries, budget {limit}:", *self.queries])
+        assert len(self.queries) <= limit, "\n".join(
+            [f"{len(self.queries)} queries, budget {limit}:", *self.queries]
+        )
         return response
 
 
@@ -46,7 +48,9 @@ def test_the_mail_link_journey_stays_within_its_query_budget(client, enrolled_us
     document = _document_of(enrolled_user)
     assert budget(lambda: client.get("/accounts/login/"), 0).status_code == 200
     # the account by email; last_login (Django's receiver); the login event
-    answer = budget(lambda: client.post("/accounts/login/", {"username": enrolled_user.email, "password": password}), 3)
+    answer = budget(
+        lambda: client.post("/accounts/login/", {"username": enrolled_user.email, "password": password}), 3
+    )
     assert answer.status_code == 302
     client.get(answer["Location"])
     # the user; which device is the method; the device locked; its use; the event

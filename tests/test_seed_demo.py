@@ -48,7 +48,9 @@ def test_seed_demo_gives_each_employee_a_plan_to_answer_and_an_upcoming_appointm
     plan = Document.objects.get(employee=jan, category="plan_van_aanpak")
     assert plan.action_needed_before and plan.note
     appointment = Appointment.objects.get(employee=jan)
-    assert appointment.starts_at > timezone.now() and appointment.document.category == "uitnodiging_bedrijfsarts"
+    assert (
+        appointment.starts_at > timezone.now() and appointment.document.category == "uitnodiging_bedrijfsarts"
+    )
     traject = Traject.objects.get(employee=jan)
     assert traject.case_manager.email == "casemanager@arbodienst.nl"
     assert traject.company_doctor.email == "bedrijfsarts@arbodienst.nl"
@@ -68,7 +70,9 @@ def test_seed_demo_writes_an_import_example_that_hr_can_import(settings, capsys,
     hr = User.objects.get(email="hr@bakkerij-demo.nl")
     employer = Employer.objects.get(name="Bakkerij De Demo B.V.")
     dataset = EmployeeCSV().create_dataset(example.read_bytes())
-    result = EmployeeImportResource(actor=hr, employer=employer, ip="127.0.0.1").import_data(dataset, dry_run=True)
+    result = EmployeeImportResource(actor=hr, employer=employer, ip="127.0.0.1").import_data(
+        dataset, dry_run=True
+    )
     assert not result.has_errors() and not result.has_validation_errors()
     assert result.totals["new"] == 3
 
@@ -96,4 +100,6 @@ def test_every_demo_employee_can_download_the_dossier(settings, language, tmp_pa
             data = json.loads(zf.read("dossier.json"))
         jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(data)
         roles = {d["uploaded_by_role"] for d in data["documents"]}
-        assert roles and None not in roles, roles  # the demo's documents have senders, labelled in the language
+        assert roles and None not in roles, (
+            roles
+        )  # the demo's documents have senders, labelled in the language

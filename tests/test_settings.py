@@ -127,7 +127,10 @@ S3 = {"DOCUMENTS_S3_BUCKET": "portal-docs", "DOCUMENTS_S3_ENDPOINT_URL": "https:
             {**S3, "DOCUMENTS_S3_ENDPOINT_URL": "", "DOCUMENT_SENDFILE": "nginx"},
             "DOCUMENT_SENDFILE=nginx with S3 storage needs DOCUMENTS_S3_ENDPOINT_URL",
         ),
-        ({"DOCUMENT_SENDFILE": "nginx", "DOCUMENT_ACCEL_PREFIX": "protected/"}, "DOCUMENT_ACCEL_PREFIX must be"),
+        (
+            {"DOCUMENT_SENDFILE": "nginx", "DOCUMENT_ACCEL_PREFIX": "protected/"},
+            "DOCUMENT_ACCEL_PREFIX must be",
+        ),
     ],
 )
 def test_production_refuses_to_start_when_pages_or_downloads_cannot_work(tmp_path, env, refusal):
@@ -167,7 +170,9 @@ def test_production_refuses_to_start_on_a_database_that_does_not_answer(tmp_path
     every page with 500 behind a red health check."""
     from tests.conftest import free_port
 
-    result = _wsgi({**PRODUCTION, "DATABASE_URL": f"postgres://portal@127.0.0.1:{free_port()}/portal"}, tmp_path)
+    result = _wsgi(
+        {**PRODUCTION, "DATABASE_URL": f"postgres://portal@127.0.0.1:{free_port()}/portal"}, tmp_path
+    )
     assert result.returncode != 0 and "serving" not in result.stdout
     assert "Refusing to start: not ready: database" in result.stderr, result.stderr[-2000:]
 
@@ -177,23 +182,44 @@ def test_collectstatic_is_not_refused_for_the_manifest_it_is_about_to_write(tmp_
     static = tmp_path / "static"
     result = _check({**PRODUCTION, "STATIC_ROOT": str(static)}, tmp_path)
     assert result.returncode != 0  # `check` refuses the empty folder ...
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("RECAPTCHA", "DJANGO", "TWILIO", "SMS_"))}
-    clean.update({**PRODUCTION, "STATIC_ROOT": str(static), "VAR_DIR": str(tmp_path),
-                  "DJANGO_SETTINGS_MODULE": "portal.settings.base"})  # fmt: skip
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("RECAPTCHA", "DJANGO", "TWILIO", "SMS_"))
+    }
+    clean.update(
+        {
+            **PRODUCTION,
+            "STATIC_ROOT": str(static),
+            "VAR_DIR": str(tmp_path),
+            "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+        }
+    )
     collect = subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput"],
-        cwd=ROOT, env=clean, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert collect.returncode == 0, collect.stderr[-2000:]
     assert (static / "staticfiles.json").is_file()
     assert _check({**PRODUCTION, "STATIC_ROOT": str(static)}, tmp_path).returncode == 0  # ... and then starts
 
 
 def test_forwarded_proto_is_left_to_gunicorn_and_forwarded_for_to_trusted_addresses(tmp_path):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("RECAPTCHA", "DJANGO", "TWILIO", "SMS_"))}
-    clean.update({**PRODUCTION, "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "portal.settings.base",
-                  "TRUSTED_PROXY_COUNT": "1", "FORWARDED_ALLOW_IPS": "172.28.0.10",
-                  "SECRET_KEY_FALLBACKS": "old-" + "k" * 50})  # fmt: skip
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("RECAPTCHA", "DJANGO", "TWILIO", "SMS_"))
+    }
+    clean.update(
+        {
+            **PRODUCTION,
+            "VAR_DIR": str(tmp_path),
+            "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+            "TRUSTED_PROXY_COUNT": "1",
+            "FORWARDED_ALLOW_IPS": "172.28.0.10",
+            "SECRET_KEY_FALLBACKS": "old-" + "k" * 50,
+        }
+    )
     code = (
         "import django; django.setup(); from django.conf import settings as s;"
         "print(s.SECURE_PROXY_SSL_HEADER, s.TRUSTED_PROXY_COUNT, s.TRUSTED_PROXY_IPS, len(s.SECRET_KEY_FALLBACKS))"

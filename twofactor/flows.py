@@ -21,7 +21,11 @@ from twofactor import otp, passkeys, selectors, services
 from twofactor.gateways import SMSDeliveryError
 
 # The page that sets up each method of "Kies uw methode".
-METHOD_SETUP_URLS = {"sms": "twofactor:setup-sms", "app": "twofactor:setup-app", "passkey": "twofactor:setup-passkey"}
+METHOD_SETUP_URLS = {
+    "sms": "twofactor:setup-sms",
+    "app": "twofactor:setup-app",
+    "passkey": "twofactor:setup-passkey",
+}
 
 
 def allowed_methods(user) -> list[str]:
@@ -102,10 +106,13 @@ def send_sms_code(request, device, *, quiet_refusal: bool = False, tell_failure:
     except SMSDeliveryError:
         if tell_failure:
             messages.error(
-                request, _("The SMS could not be sent.") + " " + _("Try again in a moment, or use a recovery code.")
+                request,
+                _("The SMS could not be sent.") + " " + _("Try again in a moment, or use a recovery code."),
             )
         return SMSOutcome.FAILED
-    messages.success(request, _("A code was sent to %(number)s.") % {"number": otp.mask_number(device.number)})
+    messages.success(
+        request, _("A code was sent to %(number)s.") % {"number": otp.mask_number(device.number)}
+    )
     return SMSOutcome.SENT
 
 

@@ -67,9 +67,14 @@ def mobile_change_start(*, user, number, language: str, ip: str | None = None) -
         pending.wrong_tries = 0
         pending.last_sent_at = now
         with override(language):
-            body = _("%(code)s is your code to confirm your new mobile number for %(portal)s. It is valid for "
-                     "%(minutes)d minutes.") % {"code": code, "portal": app_settings.TOTP_ISSUER,
-                                                "minutes": max(1, app_settings.SMS_CODE_VALIDITY // 60)}  # fmt: skip
+            body = _(
+                "%(code)s is your code to confirm your new mobile number for %(portal)s. It is valid for "
+                "%(minutes)d minutes."
+            ) % {
+                "code": code,
+                "portal": app_settings.TOTP_ISSUER,
+                "minutes": max(1, app_settings.SMS_CODE_VALIDITY // 60),
+            }
         get_gateway().send(to=number, body=body)  # raises SMSDeliveryError: the transaction rolls back
         pending.save()
     audit.record(Event.MOBILE_CHANGE_REQUESTED, user=user, ip=ip, detail=mask_number(number))

@@ -9,13 +9,25 @@ from twofactor import passkey_views
 app_name = "otp_webauthn"
 
 urlpatterns = [
-    path("registration/begin/", passkey_views.RegistrationBeginView.as_view(),
-         name="credential-registration-begin"),  # fmt: skip
-    path("registration/complete/", passkey_views.RegistrationCompleteView.as_view(),
-         name="credential-registration-complete"),  # fmt: skip
-    path("authentication/begin/", passkey_views.AuthenticationBeginView.as_view(),
-         name="credential-authentication-begin"),  # fmt: skip
-    path("authentication/complete/", passkey_views.AuthenticationCompleteView.as_view(),
-         name="credential-authentication-complete"),  # fmt: skip
+    path(
+        "registration/begin/",
+        passkey_views.RegistrationBeginView.as_view(),
+        name="credential-registration-begin",
+    ),
+    path(
+        "registration/complete/",
+        passkey_views.RegistrationCompleteView.as_view(),
+        name="credential-registration-complete",
+    ),
+    path(
+        "authentication/begin/",
+        passkey_views.AuthenticationBeginView.as_view(),
+        name="credential-authentication-begin",
+    ),
+    path(
+        "authentication/complete/",
+        passkey_views.AuthenticationCompleteView.as_view(),
+        name="credential-authentication-complete",
+    ),
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["django_otp_webauthn"]), name="js-i18n-catalog"),
 ]

@@ -44,8 +44,14 @@ class _Audited:
 
     def handle_exception(self, exc):
         user = getattr(self.request, "user", None)
-        if isinstance(exc, webauthn_errors.OTPWebAuthnApiError) and user is not None and user.is_authenticated:
-            services.passkey_failed(user=user, ip=client_ip(self.request), reason=f"{type(self).__name__}: {exc.code}")
+        if (
+            isinstance(exc, webauthn_errors.OTPWebAuthnApiError)
+            and user is not None
+            and user.is_authenticated
+        ):
+            services.passkey_failed(
+                user=user, ip=client_ip(self.request), reason=f"{type(self).__name__}: {exc.code}"
+            )
         return super().handle_exception(exc)
 
 
@@ -60,7 +66,9 @@ class RegistrationBeginView(_Audited, _RegistrationGate, webauthn_views.BeginCre
     pass
 
 
-class RegistrationCompleteView(_Audited, _RegistrationGate, webauthn_views.CompleteCredentialRegistrationView):
+class RegistrationCompleteView(
+    _Audited, _RegistrationGate, webauthn_views.CompleteCredentialRegistrationView
+):
     """The library's registration, then our ending: named, audited, mailed; a first method finishes the login."""
 
     def post(self, *args, **kwargs):
@@ -68,8 +76,9 @@ class RegistrationCompleteView(_Audited, _RegistrationGate, webauthn_views.Compl
         state = self.get_state()
         with rewrite_exceptions(logger=_webauthn_logger()):
             device = self.get_helper().register_complete(user=user, state=state, data=request.data)
-        codes = services.passkey_enrolled(user=user, device=device, name=request.session.pop(PENDING_NAME, ""),
-                                          ip=client_ip(request))  # fmt: skip
+        codes = services.passkey_enrolled(
+            user=user, device=device, name=request.session.pop(PENDING_NAME, ""), ip=client_ip(request)
+        )
         if codes is not None:
             flows.finish_enrolment(request, device, codes)
         else:
@@ -142,7 +151,9 @@ class PasskeyRenameView(VerifiedView, FormView):
     form_class = PasskeyNameForm
 
     def dispatch(self, request, *args, **kwargs):
-        self.passkey = selectors.passkey_of(request.user, kwargs["pk"]) if request.user.is_authenticated else None
+        self.passkey = (
+            selectors.passkey_of(request.user, kwargs["pk"]) if request.user.is_authenticated else None
+        )
         if request.user.is_authenticated and otp.is_verified(request) and self.passkey is None:
             return redirect("twofactor:settings")
         return super().dispatch(request, *args, **kwargs)
@@ -155,8 +166,12 @@ class PasskeyRenameView(VerifiedView, FormView):
 
     def form_valid(self, form):
         try:
-            services.passkey_rename(user=self.request.user, device=self.passkey, name=form.cleaned_data["name"],
-                                    ip=client_ip(self.request))  # fmt: skip
+            services.passkey_rename(
+                user=self.request.user,
+                device=self.passkey,
+                name=form.cleaned_data["name"],
+                ip=client_ip(self.request),
+            )
         except services.PasskeyRefused as exc:
             form.add_error("name", exc.message)
             return self.form_invalid(form)
@@ -170,7 +185,9 @@ class PasskeyRemoveView(ReauthRequiredView, TemplateView):
     template_name = "twofactor/passkey_remove.html"
 
     def dispatch(self, request, *args, **kwargs):
-        self.passkey = selectors.passkey_of(request.user, kwargs["pk"]) if request.user.is_authenticated else None
+        self.passkey = (
+            selectors.passkey_of(request.user, kwargs["pk"]) if request.user.is_authenticated else None
+        )
         if request.user.is_authenticated and otp.is_verified(request) and self.passkey is None:
             return redirect("twofactor:settings")
         return super().dispatch(request, *args, **kwargs)

@@ -85,7 +85,9 @@ class PortalWebAuthnHelper(WebAuthnHelper):
         kwargs["authenticator_selection"].user_verification = UserVerificationRequirement.REQUIRED
         return kwargs
 
-    def get_generate_authentication_options_kwargs(self, *, user=None, require_user_verification: bool) -> dict:
+    def get_generate_authentication_options_kwargs(
+        self, *, user=None, require_user_verification: bool
+    ) -> dict:
         # The library asks no verification when a user is logged in (passkey as a second factor); we always do:
         # a passkey then stands for "has the device AND unlocked it", which is what lets it replace a code.
         return super().get_generate_authentication_options_kwargs(user=user, require_user_verification=True)

@@ -172,7 +172,9 @@ REAUTH_LIMIT = (5, 900)  # re-authentication attempts (password and code), per u
 
 def enrol_attempt_allowed(*, user, ip: str | None = None) -> throttling.Verdict:
     """Wrong codes while confirming a new device count too."""
-    verdict = throttling.hit("enrol", str(user.pk), limit=ENROL_LIMIT[0], period=ENROL_LIMIT[1], fail_open=True)
+    verdict = throttling.hit(
+        "enrol", str(user.pk), limit=ENROL_LIMIT[0], period=ENROL_LIMIT[1], fail_open=True
+    )
     if not verdict.allowed:
         audit.record(AccountEvent.LIMIT_REACHED, user=user, ip=ip, detail="second factor: enrolment")
     return verdict
@@ -241,8 +243,12 @@ def _enrolment_complete(*, user, device, ip: str | None) -> list[str]:
     old_apps.delete()
     old_sms.delete()
     codes = recovery_codes_replace(user=user)
-    audit.record(Event.OTP_RESET if had_device else Event.OTP_ENROLLED, user=user, ip=ip,
-                 detail=selectors.method_of(device) or "")  # fmt: skip
+    audit.record(
+        Event.OTP_RESET if had_device else Event.OTP_ENROLLED,
+        user=user,
+        ip=ip,
+        detail=selectors.method_of(device) or "",
+    )
     _notify(
         user=user,
         template="twofactor/email/method_changed" if had_device else "twofactor/email/method_added",
@@ -301,7 +307,11 @@ def _device_verify(*, user, token: str, ip: str | None, primary) -> VerifyResult
     # Six digits go to the app or SMS device; anything else is a recovery code. A recovery code typed in therefore
     # never counts as a wrong code against the phone, and the reverse.
     if token.isdigit() and len(token) == 6:
-        ref = primary if primary is not None and primary.user_id == user.pk else selectors.primary_device_ref(user)
+        ref = (
+            primary
+            if primary is not None and primary.user_id == user.pk
+            else selectors.primary_device_ref(user)
+        )
         device = ref.load(lock=True) if ref is not None else None
     else:
         device = selectors.recovery_device_for(user)
@@ -313,7 +323,9 @@ def _device_verify(*, user, token: str, ip: str | None, primary) -> VerifyResult
         audit.record(AccountEvent.LIMIT_REACHED, user=user, ip=ip, detail="second factor")
         return VerifyResult(device=None, locked_until=(info or {}).get("locked_until"))
     if device.verify_token(token):
-        audit.record(Event.OTP_SUCCESS, user=user, ip=ip, detail=selectors.method_of(device) or "recovery code")
+        audit.record(
+            Event.OTP_SUCCESS, user=user, ip=ip, detail=selectors.method_of(device) or "recovery code"
+        )
         return VerifyResult(device=device)
     audit.record(Event.OTP_FAILURE, user=user, ip=ip, detail=selectors.method_of(device) or "recovery code")
     return VerifyResult(device=None)
@@ -357,7 +369,9 @@ def passkey_name_clean(name: str) -> str:
 
 
 @transaction.atomic
-def passkey_enrolled(*, user, device: WebAuthnCredential, name: str = "", ip: str | None = None) -> list[str] | None:
+def passkey_enrolled(
+    *, user, device: WebAuthnCredential, name: str = "", ip: str | None = None
+) -> list[str] | None:
     """A passkey was registered (the library checked the ceremony): name it, audit it, mail the user.
 
     A first method also gets the ten recovery codes (returned); a passkey added beside a method keeps the codes the
@@ -372,7 +386,9 @@ def passkey_enrolled(*, user, device: WebAuthnCredential, name: str = "", ip: st
     device.name = passkey_name_clean(name) or gettext("Passkey")
     device.save(update_fields=["name"])
     audit.record(Event.PASSKEY_ENROLLED, user=user, ip=ip, detail=f"passkey {device.pk}: {device.name}")
-    _notify(user=user, template="twofactor/email/passkey_added", method="passkey", extra={"name": device.name})
+    _notify(
+        user=user, template="twofactor/email/passkey_added", method="passkey", extra={"name": device.name}
+    )
     return None if had_method else recovery_codes_replace(user=user)
 
 
@@ -411,16 +427,25 @@ def passkey_remove(*, user, device: WebAuthnCredential, ip: str | None = None) -
     )
     if not passkeys.may_remove_passkey(passkeys_left_after=left_after, has_other_method=other):
         raise PasskeyRefused(
-            gettext("This is your only way to log in. Add another passkey or method first, then remove this one.")
+            gettext(
+                "This is your only way to log in. Add another passkey or method first, then remove this one."
+            )
         )
     name = device.name
     device.delete()
     audit.record(Event.PASSKEY_REMOVED, user=user, ip=ip, detail=f"passkey: {name}")
-    _notify(user=user, template="twofactor/email/passkey_removed", method="passkey", extra={"name": name},
-            send_now=True)  # fmt: skip
+    _notify(
+        user=user,
+        template="twofactor/email/passkey_removed",
+        method="passkey",
+        extra={"name": name},
+        send_now=True,
+    )
 
 
-def _notify(*, user, template: str, method: str | None, send_now: bool = False, extra: dict | None = None) -> None:
+def _notify(
+    *, user, template: str, method: str | None, send_now: bool = False, extra: dict | None = None
+) -> None:
     mail_enqueue(
         to=user.email,
         template=template,

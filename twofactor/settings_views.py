@@ -55,8 +55,11 @@ class ReauthView(VerifiedView, FormView):
         # Forward only: the SMS goes out as the page opens, so password and code are asked once, on one
         # screen, and no button between them empties the password. A code still valid is not sent again.
         device = selectors.primary_device_for(request.user)
-        if (selectors.method_of(device) == "sms" and passkeys.method_allowed(request.user, "sms")
-                and not otp.sms_code_pending(device)):  # fmt: skip
+        if (
+            selectors.method_of(device) == "sms"
+            and passkeys.method_allowed(request.user, "sms")
+            and not otp.sms_code_pending(device)
+        ):
             # A refusal (the wait after a code, the hourly cap) is said in a message; the page then does not claim
             # that a code was sent.
             outcome = flows.send_sms_code(request, device, tell_failure=False)
@@ -82,10 +85,13 @@ class ReauthView(VerifiedView, FormView):
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
-        result = services.device_verify(user=self.request.user, token=form.cleaned_data["token"],
-                                        ip=client_ip(self.request))  # fmt: skip
+        result = services.device_verify(
+            user=self.request.user, token=form.cleaned_data["token"], ip=client_ip(self.request)
+        )
         if not result.ok:
-            form.add_error("token", _("This code is not correct. Check it and try again, or use a recovery code."))
+            form.add_error(
+                "token", _("This code is not correct. Check it and try again, or use a recovery code.")
+            )
             return self.form_invalid(form)
         otp.mark_reauthenticated(self.request)
         return redirect(safe_next(self.request.GET.get("next")) or reverse("twofactor:settings"))
@@ -156,7 +162,9 @@ class MobileBaseView(VerifiedView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and otp.is_verified(request) and not otp.reauth_is_fresh(request):
-            return redirect(f"{reverse('twofactor:reauth')}?{urlencode({'next': reverse('twofactor:mobile')})}")
+            return redirect(
+                f"{reverse('twofactor:reauth')}?{urlencode({'next': reverse('twofactor:mobile')})}"
+            )
         return super().dispatch(request, *args, **kwargs)
 
 
@@ -187,16 +195,22 @@ class MobileSendView(MobileView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(number_form=form), status=400)
         try:
-            mobile.mobile_change_start(user=request.user, number=form.cleaned_data["number"],
-                                       language=get_language(), ip=client_ip(request))  # fmt: skip
+            mobile.mobile_change_start(
+                user=request.user,
+                number=form.cleaned_data["number"],
+                language=get_language(),
+                ip=client_ip(request),
+            )
         except services.SMSNotAllowed as exc:
             form.add_error("number", exc.message)
             return self.render_to_response(self.get_context_data(number_form=form), status=429)
         except SMSDeliveryError:
             form.add_error("number", _("The SMS could not be sent. Try again in a moment."))
             return self.render_to_response(self.get_context_data(number_form=form), status=503)
-        messages.success(request, _("A code was sent to %(number)s.") % {
-            "number": otp.mask_number(form.cleaned_data["number"])})  # fmt: skip
+        messages.success(
+            request,
+            _("A code was sent to %(number)s.") % {"number": otp.mask_number(form.cleaned_data["number"])},
+        )
         return redirect(reverse("twofactor:mobile") + "#id_token")
 
 
@@ -210,10 +224,14 @@ class MobileConfirmView(MobileView):
         if form.is_valid() and mobile.mobile_change_confirm(
             user=request.user, code=form.cleaned_data["token"], ip=client_ip(request)
         ):
-            messages.success(request, _("Your mobile number has been changed. We sent you an email about it."))
+            messages.success(
+                request, _("Your mobile number has been changed. We sent you an email about it.")
+            )
             return redirect("twofactor:settings")
         if form.is_valid():
-            form.add_error("token", _("This code is not correct or no longer valid. Check it, or ask for a new code."))
+            form.add_error(
+                "token", _("This code is not correct or no longer valid. Check it, or ask for a new code.")
+            )
         return self.render_to_response(self.get_context_data(code_form=form), status=400)
 
 

@@ -58,11 +58,14 @@ class SetupSMSView(EnrolView, TemplateView):
             return self.render_to_response(self.get_context_data(token_form=form), status=400)
         if not services.enrol_attempt_allowed(user=request.user, ip=client_ip(request)).allowed:
             form.add_error("token", _("Too many wrong codes. Wait a few minutes and try again."))
-        elif result := services.sms_enrol_confirm(user=request.user, token=form.cleaned_data["token"],
-                                                  ip=client_ip(request)):  # fmt: skip
+        elif result := services.sms_enrol_confirm(
+            user=request.user, token=form.cleaned_data["token"], ip=client_ip(request)
+        ):
             return self.enrolled(*result)
         else:
-            form.add_error("token", _("This code is not correct or has expired. Check it, or send a new code."))
+            form.add_error(
+                "token", _("This code is not correct or has expired. Check it, or send a new code.")
+            )
         return self.render_to_response(self.get_context_data(token_form=form), status=400)
 
 
@@ -76,14 +79,19 @@ class SetupSMSSendView(SetupSMSView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(phone_form=form), status=400)
         try:
-            device = services.sms_enrol_start(user=request.user, number=form.cleaned_data["number"],
-                                              language=get_language())  # fmt: skip
+            device = services.sms_enrol_start(
+                user=request.user, number=form.cleaned_data["number"], language=get_language()
+            )
         except services.SMSNotAllowed as exc:
             form.add_error("number", exc.message)
             return self.render_to_response(self.get_context_data(phone_form=form), status=429)
         except SMSDeliveryError:
-            return self.render_to_response(self.get_context_data(phone_form=form, sms_failed=True), status=503)
-        messages.success(request, _("A code was sent to %(number)s.") % {"number": otp.mask_number(device.number)})
+            return self.render_to_response(
+                self.get_context_data(phone_form=form, sms_failed=True), status=503
+            )
+        messages.success(
+            request, _("A code was sent to %(number)s.") % {"number": otp.mask_number(device.number)}
+        )
         return redirect("twofactor:setup-sms")
 
 
@@ -105,14 +113,20 @@ class SetupAppView(EnrolView, FormView):
         svg = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2).to_string()
         kwargs["qr_svg"] = svg.decode() if isinstance(svg, bytes) else svg
         kwargs["secret_groups"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
-        kwargs["secret"], kwargs["otpauth_uri"] = secret, uri  # "open in the app" on the phone that shows this page
+        kwargs["secret"], kwargs["otpauth_uri"] = (
+            secret,
+            uri,
+        )  # "open in the app" on the phone that shows this page
         return super().get_context_data(**kwargs)
 
     def form_valid(self, form):
         if not services.enrol_attempt_allowed(user=self.request.user, ip=client_ip(self.request)).allowed:
             form.add_error("token", _("Too many wrong codes. Wait a few minutes and try again."))
         elif result := services.totp_enrol_confirm(
-            user=self.request.user, secret=self.secret(), token=form.cleaned_data["token"], ip=client_ip(self.request)
+            user=self.request.user,
+            secret=self.secret(),
+            token=form.cleaned_data["token"],
+            ip=client_ip(self.request),
         ):
             return self.enrolled(*result)
         else:

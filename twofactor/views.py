@@ -22,7 +22,9 @@ class StartView(TwoFactorView):
         flows.next_remember(request, request.GET.get("next"))
         if otp.is_verified(request):
             return redirect(flows.next_pop(request))
-        return redirect("twofactor:verify" if selectors.has_confirmed_device(request.user) else "twofactor:setup")
+        return redirect(
+            "twofactor:verify" if selectors.has_confirmed_device(request.user) else "twofactor:setup"
+        )
 
 
 class RecoveryCodesView(TwoFactorView, TemplateView):
@@ -65,8 +67,10 @@ class VerifyView(DeviceView, FormView):
 
     def get(self, request, *args, **kwargs):
         if self.sms_usable() and not self.device.token:
-            self.sms_failed = flows.send_sms_code(request, self.device, quiet_refusal=True,
-                                                  tell_failure=False) == flows.SMSOutcome.FAILED  # fmt: skip
+            self.sms_failed = (
+                flows.send_sms_code(request, self.device, quiet_refusal=True, tell_failure=False)
+                == flows.SMSOutcome.FAILED
+            )
         return super().get(request, *args, **kwargs)
 
     def sms_usable(self) -> bool:
@@ -81,14 +85,20 @@ class VerifyView(DeviceView, FormView):
         return super().get_context_data(**kwargs)
 
     def form_valid(self, form):
-        result = services.device_verify(user=self.request.user, token=form.cleaned_data["token"],
-                                        primary=self.device_ref, ip=client_ip(self.request))  # fmt: skip
+        result = services.device_verify(
+            user=self.request.user,
+            token=form.cleaned_data["token"],
+            primary=self.device_ref,
+            ip=client_ip(self.request),
+        )
         if result.ok:
             return redirect(flows.finish_verification(self.request, result.device))
         if result.locked_until:
             form.add_error("token", flows.wait_message(result.locked_until))
         else:
-            form.add_error("token", _("This code is not correct. Check it and try again, or use a recovery code."))
+            form.add_error(
+                "token", _("This code is not correct. Check it and try again, or use a recovery code.")
+            )
         return self.form_invalid(form)
 
 
@@ -101,7 +111,11 @@ class VerifyResendView(DeviceView, TemplateView):
     def post(self, request):
         sms = selectors.method_of(self.device) == "sms" and passkeys.method_allowed(request.user, "sms")
         if sms and flows.send_sms_code(request, self.device, tell_failure=False) == flows.SMSOutcome.FAILED:
-            context = {"form": VerifyForm(), "method": "sms", "sms_failed": True,
-                       "masked": otp.mask_number(self.device.number)}  # fmt: skip
+            context = {
+                "form": VerifyForm(),
+                "method": "sms",
+                "sms_failed": True,
+                "masked": otp.mask_number(self.device.number),
+            }
             return self.render_to_response(self.get_context_data(**context), status=503)
         return redirect("twofactor:verify")

@@ -55,7 +55,9 @@ def lockout_check(http: Http, email: str, access_log: Path) -> dict:
     both_workers = len(served_by) >= 2
     refused = not logged_in and right.status < 500
     if logged_in:
-        reason = "the right password still logged in after six wrong ones: no per-account limit across workers"
+        reason = (
+            "the right password still logged in after six wrong ones: no per-account limit across workers"
+        )
     elif not refused:
         reason = f"the right password got {right.status}"
     elif not both_workers:

@@ -68,7 +68,9 @@ def wait_for_quiet(max_wait: float, busy_limit: float = 0.3) -> float:
         if busy < busy_limit or time.monotonic() >= give_up:
             return busy
         if sample % 10 == 0:
-            log(f"the machine is busy ({busy:.1f} cores used by other processes); waiting for it to be quiet ...")
+            log(
+                f"the machine is busy ({busy:.1f} cores used by other processes); waiting for it to be quiet ..."
+            )
     return 0.0  # not reached
 
 

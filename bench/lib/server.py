@@ -188,5 +188,7 @@ def manage(env: dict, *args: str) -> str:
     cmd = [str(VENV_BIN / "python"), "manage.py", *args]
     run = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)  # noqa: S603 - our manage.py
     if run.returncode != 0:
-        raise BenchError(f"{' '.join(cmd[1:])} failed ({run.returncode}):\n{run.stdout[-2000:]}{run.stderr[-3000:]}")
+        raise BenchError(
+            f"{' '.join(cmd[1:])} failed ({run.returncode}):\n{run.stdout[-2000:]}{run.stderr[-3000:]}"
+        )
     return run.stdout

@@ -77,7 +77,9 @@ def server_times(access_log: Path, start: int = 0, end: int | None = None) -> di
     return out
 
 
-def print_table(stats: Stats, elapsed: float, service: dict[str, list[float]], phases: list[tuple[str, str]]) -> dict:
+def print_table(
+    stats: Stats, elapsed: float, service: dict[str, list[float]], phases: list[tuple[str, str]]
+) -> dict:
     """One row per phase and one for all requests; returns the summary figures."""
     print(
         f"{'phase':30} {'count':>6} {'ok':>6} {'unexp':>5} {'5xx':>4} {'rps':>7} {'p50 ms':>7} {'p95 ms':>7}"

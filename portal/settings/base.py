@@ -151,11 +151,17 @@ REDIS_URL = env_str("REDIS_URL")
 # deployments (the site's address and its database), stable across restarts and key rotations; CACHE_KEY_PREFIX
 # overrides it.
 _DB = DATABASES["default"]
-CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX") or "portal-" + hashlib.sha256(
-    f"{SITE_URL}|{_DB.get('HOST', '')}|{_DB.get('PORT', '')}|{_DB['NAME']}".encode()
-).hexdigest()[:12]
+CACHE_KEY_PREFIX = (
+    env_str("CACHE_KEY_PREFIX")
+    or "portal-"
+    + hashlib.sha256(
+        f"{SITE_URL}|{_DB.get('HOST', '')}|{_DB.get('PORT', '')}|{_DB['NAME']}".encode()
+    ).hexdigest()[:12]
+)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": REDIS_URL}}  # Django's, one client per pool
+    CACHES = {
+        "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": REDIS_URL}
+    }  # Django's, one client per pool
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
 CACHES["default"]["KEY_PREFIX"] = CACHE_KEY_PREFIX
@@ -173,7 +179,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "accounts.validators.UserAttributeSimilarityValidator"},  # Django's rules, with messages in NL too
+    {
+        "NAME": "accounts.validators.UserAttributeSimilarityValidator"
+    },  # Django's rules, with messages in NL too
     {"NAME": "accounts.validators.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "accounts.validators.MaximumLengthValidator"},
@@ -256,9 +264,7 @@ STORAGES = {
 # ------------------------------------------------------------------------------------------------ mail
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
-    "core.mail_backends.FileAndConsoleBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
+    "core.mail_backends.FileAndConsoleBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -378,7 +384,9 @@ TWOFACTOR_STAFF_REQUIRE_STRONG_FACTOR = env_bool("STAFF_REQUIRE_STRONG_FACTOR", 
 OTP_WEBAUTHN_RP_ID_CALLABLE = "twofactor.passkeys.rp_id_for_request"
 OTP_WEBAUTHN_RP_NAME = PORTAL_NAME
 OTP_WEBAUTHN_HELPER_CLASS = "twofactor.passkeys.PortalWebAuthnHelper"
-OTP_WEBAUTHN_ALLOWED_ORIGINS = TWOFACTOR_PASSKEY_ORIGINS or [SITE_URL]  # the library's own check; ours: passkeys.py
+OTP_WEBAUTHN_ALLOWED_ORIGINS = TWOFACTOR_PASSKEY_ORIGINS or [
+    SITE_URL
+]  # the library's own check; ours: passkeys.py
 OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False  # a passkey is the second step, after the password
 # --- end of passkeys ----------------------------------------------------------------------------------------------
 

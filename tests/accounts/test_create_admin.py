@@ -36,7 +36,9 @@ def test_create_admin_makes_a_superuser_without_password_and_prints_a_link_that_
     path = urlsplit(_link(output)).path
     response = client.get(path)  # Django's confirm view moves the token into the session ...
     assert response.status_code == 302 and response["Location"].endswith("/set-password/")
-    response = client.post(response["Location"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    response = client.post(
+        response["Location"], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
     assert response.status_code == 302 and response["Location"] == "/accounts/login/"
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)

@@ -35,8 +35,11 @@ def _csrf(client, path="/dossier/"):
 def test_status_and_keep_alive_without_a_session_answer_401_with_where_to_go(client):
     for response in (client.get(STATUS), client.post(KEEP, **FETCH)):
         assert response.status_code == 401
-        assert response.json() == {"expires_in": 0, "extendable": False,
-                                   "logged_out_url": "/accounts/logged-out/?reason=idle"}  # fmt: skip
+        assert response.json() == {
+            "expires_in": 0,
+            "extendable": False,
+            "logged_out_url": "/accounts/logged-out/?reason=idle",
+        }
 
 
 def test_status_answers_the_seconds_left_and_does_not_restart_the_clock(verified_client):

@@ -73,7 +73,9 @@ def test_invitation_mail_through_real_smtp_has_a_working_link(invitee, smtp_serv
     response = _activate(client, link)
 
     assert response.status_code == 302
-    assert response["Location"] == "/twofactor/?next=%2Fdossier%2F"  # straight on to choosing the second factor
+    assert (
+        response["Location"] == "/twofactor/?next=%2Fdossier%2F"
+    )  # straight on to choosing the second factor
     invitee.refresh_from_db()
     assert invitee.check_password(NEW_PASSWORD)
     assert client.session["_auth_user_id"] == str(invitee.pk)
@@ -181,8 +183,10 @@ def test_activation_ignores_an_offsite_next(invitee, client):
 
 
 def test_the_reset_flow_is_the_way_forward_for_an_expired_invitation(invitee, client, captcha):
-    client.post("/accounts/password-reset/",
-                {"birth_date": BIRTH_DATE, "email": invitee.email, "g-recaptcha-response": captcha()})  # fmt: skip
+    client.post(
+        "/accounts/password-reset/",
+        {"birth_date": BIRTH_DATE, "email": invitee.email, "g-recaptcha-response": captcha()},
+    )
     from core.models import OutgoingEmail
 
     assert OutgoingEmail.objects.filter(to=invitee.email, kind="password_reset").exists()

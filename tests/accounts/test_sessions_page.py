@@ -41,8 +41,14 @@ def _ids(page: str) -> list[str]:
     [
         (FIREFOX_WINDOWS, "Firefox on Windows"),
         (SAFARI_IPHONE, "Safari on iPhone"),
-        ("Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/126.0 Safari/537.36 Edg/126.0", "Edge on Windows"),
-        ("Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36", "Chrome on Android"),
+        (
+            "Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 Chrome/126.0 Safari/537.36 Edg/126.0",
+            "Edge on Windows",
+        ),
+        (
+            "Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36",
+            "Chrome on Android",
+        ),
         ("curl/8.5", "Unknown browser"),
         ("", "Unknown browser"),
     ],
@@ -105,7 +111,9 @@ def test_log_out_of_this_session_from_the_page_is_a_logout(enrolled_user, verify
     other = _password_step(enrolled_user)
     mine = session_public_id(here.cookies["sessionid"].value)
     assert mine in _ids(here.get("/accounts/sessions/").content.decode())
-    assert here.post("/accounts/session-end/", {"session": mine})["Location"].startswith("/accounts/logged-out/")
+    assert here.post("/accounts/session-end/", {"session": mine})["Location"].startswith(
+        "/accounts/logged-out/"
+    )
     assert session_keys_of(user=enrolled_user) == [other.cookies["sessionid"].value]
 
 

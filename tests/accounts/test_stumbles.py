@@ -14,17 +14,32 @@ RESET = "/accounts/password-reset/"
 
 @pytest.mark.parametrize(
     "typed",
-    ["04071985", "04-07-1985", "4-7-1985", "04/07/1985", "04.07.1985", "04 07 1985", " 4 / 7 / 1985 ", "1985-07-04"],
+    [
+        "04071985",
+        "04-07-1985",
+        "4-7-1985",
+        "04/07/1985",
+        "04.07.1985",
+        "04 07 1985",
+        " 4 / 7 / 1985 ",
+        "1985-07-04",
+    ],
 )
 def test_reset_birth_date_as_people_type_it_sends_the_mail(client, user, captcha, typed):
-    response = client.post(RESET, {"birth_date": typed, "email": user.email, "g-recaptcha-response": captcha()})
+    response = client.post(
+        RESET, {"birth_date": typed, "email": user.email, "g-recaptcha-response": captcha()}
+    )
     assert response.status_code == 302, typed
     assert OutgoingEmail.objects.filter(to=user.email).count() == 1
 
 
-@pytest.mark.parametrize("typed", ["31-02-1985", "0407198", "040719855", "1985", "07-04", "04-07-85", "٠٤٠٧١٩٨٥"])
+@pytest.mark.parametrize(
+    "typed", ["31-02-1985", "0407198", "040719855", "1985", "07-04", "04-07-85", "٠٤٠٧١٩٨٥"]
+)
 def test_reset_birth_date_not_a_date_gets_one_clear_translated_error(client, user, captcha, typed):
-    response = client.post(RESET, {"birth_date": typed, "email": user.email, "g-recaptcha-response": captcha()})
+    response = client.post(
+        RESET, {"birth_date": typed, "email": user.email, "g-recaptcha-response": captcha()}
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["birth_date"] == [
         "Vul uw geboortedatum in als dag, maand, jaar, bijvoorbeeld 17-02-1988 of 17021988."
@@ -89,7 +104,9 @@ def test_staff_login_is_the_same_two_steps_and_leads_to_the_web_portaal(client, 
 def test_staff_login_has_the_same_limits(client, user_factory, password):
     staff = user_factory(is_staff=True)
     for _ in range(5):
-        client.post("/accounts/web-portaal/login/", {"username": staff.email, "password": "fout-wachtwoord-x"})
+        client.post(
+            "/accounts/web-portaal/login/", {"username": staff.email, "password": "fout-wachtwoord-x"}
+        )
     limited = client.post("/accounts/web-portaal/login/", {"username": staff.email, "password": password})
     assert limited.status_code == 429
     assert client.post("/accounts/login/", {"username": staff.email, "password": password}).status_code == 429

@@ -46,8 +46,16 @@ def test_a_token_expires_after_the_reset_timeout(user, settings):
         assert not password_reset_tokens.check_token(user, token)
 
 
-@pytest.mark.parametrize("mangle", [lambda t: t[:-1] + ("0" if t[-1] != "0" else "1"), lambda t: t.upper(),
-                                    lambda t: "", lambda t: t + "x", lambda t: "1-" + t])  # fmt: skip
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-1] + ("0" if t[-1] != "0" else "1"),
+        lambda t: t.upper(),
+        lambda t: "",
+        lambda t: t + "x",
+        lambda t: "1-" + t,
+    ],
+)
 def test_a_tampered_token_is_refused(user, mangle):
     token = password_reset_tokens.make_token(user)
     assert not password_reset_tokens.check_token(user, mangle(token))

@@ -16,13 +16,29 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.parametrize("
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 T = {
-    "nl": {"login": "Inloggen", "validate": "Valideer", "settings": "Mijn Instellingen", "confirm": "Bevestigen",
-           "export": "Download mijn dossier", "prepare": "Dossier klaarzetten", "ready": "Uw download staat klaar",
-           "zip": "Download het ZIP-bestand", "readme": "Alle bestanden zijn toegevoegd."},
-    "en": {"login": "Log in", "validate": "Validate", "settings": "My Settings", "confirm": "Confirm",
-           "export": "Download my dossier", "prepare": "Prepare my download", "ready": "Your download is ready",
-           "zip": "Download the ZIP file", "readme": "All files were added."},
-}  # fmt: skip
+    "nl": {
+        "login": "Inloggen",
+        "validate": "Valideer",
+        "settings": "Mijn Instellingen",
+        "confirm": "Bevestigen",
+        "export": "Download mijn dossier",
+        "prepare": "Dossier klaarzetten",
+        "ready": "Uw download staat klaar",
+        "zip": "Download het ZIP-bestand",
+        "readme": "Alle bestanden zijn toegevoegd.",
+    },
+    "en": {
+        "login": "Log in",
+        "validate": "Validate",
+        "settings": "My Settings",
+        "confirm": "Confirm",
+        "export": "Download my dossier",
+        "prepare": "Prepare my download",
+        "ready": "Your download is ready",
+        "zip": "Download the ZIP file",
+        "readme": "All files were added.",
+    },
+}
 
 
 def test_journey_export_download_my_dossier(portal, journey, employee, lang, tmp_path):

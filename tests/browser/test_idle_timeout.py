@@ -15,11 +15,21 @@ from tests.browser.test_journeys import T, _login, _pick_language
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.parametrize("lang", ["nl", "en"])]
 PAGE = "/dossier/access-log/?who=self"
 W = {
-    "nl": {"still": "Bent u er nog?", "stay": "Blijf ingelogd", "out": "U bent uitgelogd", "again": "Opnieuw inloggen",
-           "log": "Wie heeft mijn dossier ingezien"},
-    "en": {"still": "Are you still there?", "stay": "Stay logged in", "out": "You were logged out",
-           "again": "Log in again", "log": "Who has viewed my dossier"},
-}  # fmt: skip
+    "nl": {
+        "still": "Bent u er nog?",
+        "stay": "Blijf ingelogd",
+        "out": "U bent uitgelogd",
+        "again": "Opnieuw inloggen",
+        "log": "Wie heeft mijn dossier ingezien",
+    },
+    "en": {
+        "still": "Are you still there?",
+        "stay": "Stay logged in",
+        "out": "You were logged out",
+        "again": "Log in again",
+        "log": "Who has viewed my dossier",
+    },
+}
 
 
 def _both_steps(j, employee, lang, steps_ahead=0):

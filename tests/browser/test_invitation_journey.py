@@ -12,11 +12,23 @@ from tests.factories import document_for
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.parametrize("lang", ["nl", "en"])]
 
 T = {
-    "nl": {"activate": "Activeer uw account", "button": "Activeren", "choose": "Kies uw methode",
-           "validate": "Valideer", "continue": "Ik heb mijn codes bewaard, verder", "dossier": "Mijn eigen dossier"},
-    "en": {"activate": "Activate your account", "button": "Activate", "choose": "Choose your method",
-           "validate": "Validate", "continue": "I have saved my codes, continue", "dossier": "My own dossier"},
-}  # fmt: skip
+    "nl": {
+        "activate": "Activeer uw account",
+        "button": "Activeren",
+        "choose": "Kies uw methode",
+        "validate": "Valideer",
+        "continue": "Ik heb mijn codes bewaard, verder",
+        "dossier": "Mijn eigen dossier",
+    },
+    "en": {
+        "activate": "Activate your account",
+        "button": "Activate",
+        "choose": "Choose your method",
+        "validate": "Validate",
+        "continue": "I have saved my codes, continue",
+        "dossier": "My own dossier",
+    },
+}
 
 
 def test_journey_invitation_mail_activation_second_factor_first_document(portal, journey, employee, lang):
@@ -26,7 +38,9 @@ def test_journey_invitation_mail_activation_second_factor_first_document(portal,
     employee.set_unusable_password()
     employee.save()
     document = document_for(employee, title="Uitnodiging spreekuur", category="uitnodiging_bedrijfsarts")
-    assert invitation_send(user=employee, actor=None, ip=None)  # the newest link: the document mail's one died
+    assert invitation_send(
+        user=employee, actor=None, ip=None
+    )  # the newest link: the document mail's one died
     link = portal.last_link()
     assert "/accounts/activate/" in link
 
@@ -57,11 +71,19 @@ def test_journey_invitation_mail_activation_second_factor_first_document(portal,
 
 
 IMPORT_T = {
-    "nl": {"import": "Importeren", "submit": "Toon het voorbeeld", "confirm": "Import bevestigen",
-           "activate": "Activeer uw account"},
-    "en": {"import": "Import", "submit": "Show the preview", "confirm": "Confirm import",
-           "activate": "Activate your account"},
-}  # fmt: skip
+    "nl": {
+        "import": "Importeren",
+        "submit": "Toon het voorbeeld",
+        "confirm": "Import bevestigen",
+        "activate": "Activeer uw account",
+    },
+    "en": {
+        "import": "Import",
+        "submit": "Show the preview",
+        "confirm": "Confirm import",
+        "activate": "Activate your account",
+    },
+}
 
 
 def test_journey_hr_imports_a_csv_and_the_new_employee_is_invited(portal, journey, employee, lang, tmp_path):
@@ -83,8 +105,11 @@ def test_journey_hr_imports_a_csv_and_the_new_employee_is_invited(portal, journe
     Employment.objects.create(user=hr, employer=employee.employment.employer)
     totp_device_for(hr)
     upload = tmp_path / "medewerkers.csv"
-    upload.write_text("email;voornaam;achternaam;geboortedatum;mobiel;personeelsnummer;functie\n"
-                      "sanne@example.nl;Sanne;Smit;12-04-1992;0612340001;B-1;Bakker\n", encoding="utf-8")  # fmt: skip
+    upload.write_text(
+        "email;voornaam;achternaam;geboortedatum;mobiel;personeelsnummer;functie\n"
+        "sanne@example.nl;Sanne;Smit;12-04-1992;0612340001;B-1;Bakker\n",
+        encoding="utf-8",
+    )
 
     j = journey("11-import", lang)
     j.page.goto(portal.url + "/admin/")

@@ -13,26 +13,58 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.parametrize("
 
 T = {
     "nl": {
-        "title": "Mijn eigen dossier inzien", "login": "Inloggen", "choose": "Kies uw methode",
-        "validate": "Valideer", "continue": "Ik heb mijn codes bewaard, verder", "dossier": "Mijn eigen dossier",
-        "forgot": "Wachtwoord vergeten", "robot": "Ik ben geen robot", "send": "Versturen", "ok": "OK",
-        "cancel": "Annuleren", "changed": "Uw wachtwoord is gewijzigd", "settings": "Mijn Instellingen",
-        "confirm": "Bevestigen", "send_sms": "Stuur sms-code", "wrong_login": "Deze combinatie van e-mailadres",
-        "wrong_code": "Deze code is niet juist", "throttled": "Te veel onjuiste codes", "logout": "Uitloggen",
-        "sent": "Controleer uw e-mail", "statement": "Toegankelijkheidsverklaring",
-        "resend": "Stuur een nieuwe sms-code", "open_app": "Openen in authenticatie-app", "copy": "Kopieer sleutel",
+        "title": "Mijn eigen dossier inzien",
+        "login": "Inloggen",
+        "choose": "Kies uw methode",
+        "validate": "Valideer",
+        "continue": "Ik heb mijn codes bewaard, verder",
+        "dossier": "Mijn eigen dossier",
+        "forgot": "Wachtwoord vergeten",
+        "robot": "Ik ben geen robot",
+        "send": "Versturen",
+        "ok": "OK",
+        "cancel": "Annuleren",
+        "changed": "Uw wachtwoord is gewijzigd",
+        "settings": "Mijn Instellingen",
+        "confirm": "Bevestigen",
+        "send_sms": "Stuur sms-code",
+        "wrong_login": "Deze combinatie van e-mailadres",
+        "wrong_code": "Deze code is niet juist",
+        "throttled": "Te veel onjuiste codes",
+        "logout": "Uitloggen",
+        "sent": "Controleer uw e-mail",
+        "statement": "Toegankelijkheidsverklaring",
+        "resend": "Stuur een nieuwe sms-code",
+        "open_app": "Openen in authenticatie-app",
+        "copy": "Kopieer sleutel",
     },
     "en": {
-        "title": "View my own dossier", "login": "Log in", "choose": "Choose your method",
-        "validate": "Validate", "continue": "I have saved my codes, continue", "dossier": "My own dossier",
-        "forgot": "Forgot password", "robot": "I'm not a robot", "send": "Send", "ok": "OK",
-        "cancel": "Cancel", "changed": "Your password has been changed", "settings": "My Settings",
-        "confirm": "Confirm", "send_sms": "Send SMS code", "wrong_login": "This combination of email address",
-        "wrong_code": "This code is not correct", "throttled": "Too many wrong codes", "logout": "Log out",
-        "sent": "Check your email", "statement": "Accessibility statement",
-        "resend": "Send a new SMS code", "open_app": "Open in authenticator app", "copy": "Copy key",
+        "title": "View my own dossier",
+        "login": "Log in",
+        "choose": "Choose your method",
+        "validate": "Validate",
+        "continue": "I have saved my codes, continue",
+        "dossier": "My own dossier",
+        "forgot": "Forgot password",
+        "robot": "I'm not a robot",
+        "send": "Send",
+        "ok": "OK",
+        "cancel": "Cancel",
+        "changed": "Your password has been changed",
+        "settings": "My Settings",
+        "confirm": "Confirm",
+        "send_sms": "Send SMS code",
+        "wrong_login": "This combination of email address",
+        "wrong_code": "This code is not correct",
+        "throttled": "Too many wrong codes",
+        "logout": "Log out",
+        "sent": "Check your email",
+        "statement": "Accessibility statement",
+        "resend": "Send a new SMS code",
+        "open_app": "Open in authenticator app",
+        "copy": "Copy key",
     },
-}  # fmt: skip
+}
 
 
 def _pick_language(page, lang):
@@ -119,7 +151,9 @@ def test_journey_3_forgot_password_then_login_and_cancel_keeps_the_old_one(porta
     j.page.get_by_role("link", name=T[lang]["forgot"]).click()
     expect(j.page.get_by_label(re.compile("^E-mailadres|^Email address"))).to_have_value(employee.email)
     j.check("reset-form")
-    j.page.get_by_label(re.compile("Geboortedatum|Date of birth")).fill("04071985")  # an iPhone keypad has no "-"
+    j.page.get_by_label(re.compile("Geboortedatum|Date of birth")).fill(
+        "04071985"
+    )  # an iPhone keypad has no "-"
     j.page.get_by_label(T[lang]["robot"]).check()
     j.page.get_by_role("button", name=T[lang]["send"]).click()
     expect(j.page.get_by_role("heading", level=1)).to_have_text(T[lang]["sent"])
@@ -277,9 +311,16 @@ def test_journey_7_document_page_response_and_appointment(portal, journey, emplo
     before = timezone.localdate() + datetime.timedelta(days=14)
     Document.objects.filter(pk=plan.pk).update(note="Lees het plan rustig door.", action_needed_before=before)
     invitation = document_for(employee, title="Uitnodiging spreekuur", category="uitnodiging_bedrijfsarts")
-    appointment = appointment_save(appointment=Appointment(
-        employee=employee, document=invitation, with_whom="Bram Visser", place="Stationsplein 1, Utrecht",
-        starts_at=timezone.now().replace(microsecond=0) + datetime.timedelta(days=7)), actor=None)  # fmt: skip
+    appointment = appointment_save(
+        appointment=Appointment(
+            employee=employee,
+            document=invitation,
+            with_whom="Bram Visser",
+            place="Stationsplein 1, Utrecht",
+            starts_at=timezone.now().replace(microsecond=0) + datetime.timedelta(days=7),
+        ),
+        actor=None,
+    )
     j = journey("7-document-response-appointment", lang)
     console = []
     j.page.on("console", lambda message: console.append(message.text))
@@ -339,6 +380,7 @@ def test_journey_8_settings_switch_from_sms_to_app_forward_only(portal, journey,
     SMSDevice.objects.filter(user=employee).update(last_sent_at=None)  # past the resend cool-down
     j.page.get_by_role("link", name="reset", exact=True).click()
     expect(j.page.locator("#id_token")).to_be_visible()
+
     def sms_count():
         return len(list(Path(settings.TWOFACTOR_SMS_FILE_PATH).glob("*.txt")))
 

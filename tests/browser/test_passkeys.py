@@ -14,24 +14,48 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.parametrize("
 
 T = {
     "nl": {
-        "login": "Inloggen", "choose": "Kies uw methode",
-        "passkey": "Passkey (vingerafdruk, gezicht of beveiligingssleutel)", "next": "Volgende",
-        "create": "Passkey aanmaken", "continue": "Ik heb mijn codes bewaard, verder",
-        "dossier": "Mijn eigen dossier", "logout": "Uitloggen", "use": "Gebruik passkey",
+        "login": "Inloggen",
+        "choose": "Kies uw methode",
+        "passkey": "Passkey (vingerafdruk, gezicht of beveiligingssleutel)",
+        "next": "Volgende",
+        "create": "Passkey aanmaken",
+        "continue": "Ik heb mijn codes bewaard, verder",
+        "dossier": "Mijn eigen dossier",
+        "logout": "Uitloggen",
+        "use": "Gebruik passkey",
         "settings": "Mijn Instellingen",
-        "remove": "Verwijderen", "remove_button": "Passkey verwijderen", "confirm_passkey": "Bevestig met passkey",
-        "rename": "Naam wijzigen", "save": "Opslaan", "sms": "SMS", "app": "Authenticatie-app",
-        "only_way": "enige manier", "title": "Mijn eigen dossier inzien",
+        "remove": "Verwijderen",
+        "remove_button": "Passkey verwijderen",
+        "confirm_passkey": "Bevestig met passkey",
+        "rename": "Naam wijzigen",
+        "save": "Opslaan",
+        "sms": "SMS",
+        "app": "Authenticatie-app",
+        "only_way": "enige manier",
+        "title": "Mijn eigen dossier inzien",
     },
     "en": {
-        "login": "Log in", "choose": "Choose your method", "passkey": "Passkey (fingerprint, face or security key)",
-        "next": "Next", "create": "Create the passkey", "continue": "I have saved my codes, continue",
-        "dossier": "My own dossier", "logout": "Log out", "use": "Use passkey", "settings": "My Settings",
-        "remove": "Remove", "remove_button": "Remove passkey", "confirm_passkey": "Confirm with passkey",
-        "rename": "Rename", "save": "Save", "sms": "SMS", "app": "Authenticator app",
-        "only_way": "only way", "title": "View my own dossier",
+        "login": "Log in",
+        "choose": "Choose your method",
+        "passkey": "Passkey (fingerprint, face or security key)",
+        "next": "Next",
+        "create": "Create the passkey",
+        "continue": "I have saved my codes, continue",
+        "dossier": "My own dossier",
+        "logout": "Log out",
+        "use": "Use passkey",
+        "settings": "My Settings",
+        "remove": "Remove",
+        "remove_button": "Remove passkey",
+        "confirm_passkey": "Confirm with passkey",
+        "rename": "Rename",
+        "save": "Save",
+        "sms": "SMS",
+        "app": "Authenticator app",
+        "only_way": "only way",
+        "title": "View my own dossier",
     },
-}  # fmt: skip
+}
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 # A ceremony driven by hand (what a hostile page script could do): options from the server, any passkey the
@@ -56,10 +80,19 @@ MANUAL_CEREMONY_JS = """async () => {
 def _authenticator(page) -> None:
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
-    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True,
-    }})  # fmt: skip
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
 
 
 def _start(j, portal, lang):
@@ -229,14 +262,21 @@ def test_verify_page_without_webauthn_points_to_the_codes(portal, journey, emplo
 
     from twofactor.services import recovery_codes_replace
 
-    WebAuthnCredential.objects.create(user=employee, name="iPhone van Jan", confirmed=True,
-                                      credential_id=b"0123456789abcdef", public_key=b"00")  # fmt: skip
+    WebAuthnCredential.objects.create(
+        user=employee,
+        name="iPhone van Jan",
+        confirmed=True,
+        credential_id=b"0123456789abcdef",
+        public_key=b"00",
+    )
     codes = recovery_codes_replace(user=employee)
     j = journey("passkey-verify-no-webauthn", lang)
     j.context.add_init_script("delete window.PublicKeyCredential")
     _start(j, portal, lang)
     _login(j, employee.email)
-    expect(j.page.get_by_role("note")).to_contain_text(re.compile("passkey niet gebruiken|cannot use your passkey"))
+    expect(j.page.get_by_role("note")).to_contain_text(
+        re.compile("passkey niet gebruiken|cannot use your passkey")
+    )
     expect(j.page.get_by_role("button", name=T[lang]["use"])).to_have_count(0)
     j.check("verify-passkey-unavailable")
     j.page.locator("#id_token").fill(codes[0])  # the recovery code still works

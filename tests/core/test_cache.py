@@ -8,7 +8,9 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 
 from core.cache import RedisCache
 
-pytestmark = pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis of the PostgreSQL run")
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("REDIS_URL"), reason="needs the Redis of the PostgreSQL run"
+)
 
 
 @pytest.fixture

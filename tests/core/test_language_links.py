@@ -13,8 +13,10 @@ pytestmark = pytest.mark.django_db
 def test_mail_links_carry_the_recipients_language(client, user, captcha, deliver_mail, settings):
     user.language = "en"
     user.save()
-    client.post("/accounts/password-reset/",
-                {"birth_date": "04-07-1985", "email": user.email, "g-recaptcha-response": captcha()})  # fmt: skip
+    client.post(
+        "/accounts/password-reset/",
+        {"birth_date": "04-07-1985", "email": user.email, "g-recaptcha-response": captcha()},
+    )
     deliver_mail()
     link = re.search(r"https?://\S+", mail.outbox[-1].body).group(0)
     assert link.startswith(settings.SITE_URL) and link.endswith("?lang=en")

@@ -116,15 +116,30 @@ def test_plain_text_parts_are_not_html_escaped(db):
     assert "&amp;lang=nl" in html
 
 
-@pytest.mark.parametrize("template", ["accounts/email/password_changed", "accounts/email/login_locked",
-                                      "twofactor/email/reset_by_staff", "accounts/email/contact_changed"])  # fmt: skip
+@pytest.mark.parametrize(
+    "template",
+    [
+        "accounts/email/password_changed",
+        "accounts/email/login_locked",
+        "twofactor/email/reset_by_staff",
+        "accounts/email/contact_changed",
+    ],
+)
 def test_security_mails_say_whom_to_contact(db, settings, template):
     from core.mailer import mail_render
     from tests.factories import UserFactory
 
     settings.PORTAL_CONTACT_PHONE, settings.PORTAL_CONTACT_EMAIL = "088-1234567", "helpdesk@arbo.example"
-    _subject, text, _html = mail_render(template=template, language="nl", context={
-        "user": UserFactory.build(), "link": "https://portal.example/", "days": 7, "email_changed": True})  # fmt: skip
+    _subject, text, _html = mail_render(
+        template=template,
+        language="nl",
+        context={
+            "user": UserFactory.build(),
+            "link": "https://portal.example/",
+            "days": 7,
+            "email_changed": True,
+        },
+    )
     assert "088-1234567" in text and "helpdesk@arbo.example" in text
 
 
@@ -140,12 +155,18 @@ class StopOnThirdBackend(LocmemBackend):
 def test_a_worker_stopped_mid_batch_sends_nothing_twice(user, settings):
     settings.EMAIL_BACKEND = "tests.core.test_mailer.StopOnThirdBackend"
     for n in range(5):
-        mail_enqueue(to=f"m{n}@example.nl", template="accounts/email/password_changed",
-                     context={"user": user, "link": "https://portal.example.test/x"}, language="nl")  # fmt: skip
+        mail_enqueue(
+            to=f"m{n}@example.nl",
+            template="accounts/email/password_changed",
+            context={"user": user, "link": "https://portal.example.test/x"},
+            language="nl",
+        )
     with pytest.raises(SystemExit):
         mail_send_pending()
     assert len(mail.outbox) == 2
-    assert OutgoingEmail.objects.filter(status=OutgoingEmail.Status.SENT).count() == 2  # marked as they went out
+    assert (
+        OutgoingEmail.objects.filter(status=OutgoingEmail.Status.SENT).count() == 2
+    )  # marked as they went out
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     assert mail_send_pending() == 3  # the next worker sends the three that were left, and only those
     assert sorted(m.to[0] for m in mail.outbox) == [f"m{n}@example.nl" for n in range(5)]

@@ -28,8 +28,12 @@ def test_rows_and_permissions_survive_the_move_to_core():
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE[:2]).apps
     user = old.get_model("accounts", "User").objects.create(email="oud@example.nl", password="!")
-    event = old.get_model("accounts", "AuditEvent").objects.create(kind="login_success", user=user, ip="10.0.0.1")
-    mail = old.get_model("accounts", "OutgoingEmail").objects.create(to="oud@example.nl", subject="S", kind="k")
+    event = old.get_model("accounts", "AuditEvent").objects.create(
+        kind="login_success", user=user, ip="10.0.0.1"
+    )
+    mail = old.get_model("accounts", "OutgoingEmail").objects.create(
+        to="oud@example.nl", subject="S", kind="k"
+    )
     permission = old.get_model("auth", "Permission").objects.get(
         content_type__app_label="accounts", codename="view_auditevent"
     )

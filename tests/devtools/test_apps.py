@@ -20,7 +20,9 @@ def _run(env: dict, tmp_path, *args: str) -> subprocess.CompletedProcess:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in PRODUCTION and k != "DEV_APPS" and not k.startswith(("RECAPTCHA", "DJANGO", "TWILIO", "SMS_"))
+        if k not in PRODUCTION
+        and k != "DEV_APPS"
+        and not k.startswith(("RECAPTCHA", "DJANGO", "TWILIO", "SMS_"))
     }
     clean.update({"VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "portal.settings.base", **env})
     return subprocess.run(

@@ -114,8 +114,13 @@ def test_trajects_in_the_web_portaals_choices_carry_their_employees_name(world):
 # What the rules may read of the user: the request's own user as Django's auth loads it (AuthenticationMiddleware,
 # a full row), never something only a middleware or a cache adds. A new name here is a reviewed choice.
 USER_ATTRIBUTES_THE_RULES_READ = {
-    "is_authenticated", "is_active", "is_staff", "is_superuser", "has_perm", "employment",
-}  # fmt: skip
+    "is_authenticated",
+    "is_active",
+    "is_staff",
+    "is_superuser",
+    "has_perm",
+    "employment",
+}
 
 
 def test_the_access_rules_read_only_what_the_requests_own_user_carries(world):
@@ -139,9 +144,12 @@ def test_the_access_rules_read_only_what_the_requests_own_user_carries(world):
     read |= {
         node.args[1].value
         for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "getattr"
-        and isinstance(node.args[0], ast.Name) and node.args[0].id == "user" and isinstance(node.args[1], ast.Constant)
-    }  # fmt: skip
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", "") == "getattr"
+        and isinstance(node.args[0], ast.Name)
+        and node.args[0].id == "user"
+        and isinstance(node.args[1], ast.Constant)
+    }
     assert read == USER_ATTRIBUTES_THE_RULES_READ
     for someone in get_user_model().objects.all():
         loaded = ModelBackend().get_user(someone.pk)

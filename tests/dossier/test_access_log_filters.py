@@ -18,8 +18,13 @@ pytestmark = pytest.mark.django_db
 def _log(actor, subject, day: str, document=None):
     moment = timezone.make_aware(datetime.fromisoformat(f"{day} 12:00"))
     with time_machine.travel(moment, tick=False):
-        return services.access_log_record(actor=actor, subject=subject, action=AccessLog.Action.VIEW_DOSSIER,
-                                          ip="10.0.0.1", document=document)  # fmt: skip
+        return services.access_log_record(
+            actor=actor,
+            subject=subject,
+            action=AccessLog.Action.VIEW_DOSSIER,
+            ip="10.0.0.1",
+            document=document,
+        )
 
 
 @pytest.fixture

@@ -159,10 +159,14 @@ def test_hr_upload_message_has_no_wrong_dutch_article(world, client_for):
     client = client_for(world.hr_x)
     response = client.post(
         "/admin/dossier/document/add/",
-        {"employee": world.a.pk, "category": "plan_van_aanpak", "title": "Plan van aanpak 2026",
-         "upload": SimpleUploadedFile("plan.pdf", pdf_bytes("Plan"), "application/pdf")},
+        {
+            "employee": world.a.pk,
+            "category": "plan_van_aanpak",
+            "title": "Plan van aanpak 2026",
+            "upload": SimpleUploadedFile("plan.pdf", pdf_bytes("Plan"), "application/pdf"),
+        },
         follow=True,
-    )  # fmt: skip
+    )
     body = re.sub(r"<[^>]+>", "", response.content.decode())
     assert "‘Plan van aanpak 2026’ (document) is toegevoegd." in body
     assert "De document" not in body

@@ -22,12 +22,15 @@ def appointment(world):
     day = timezone.localdate() + datetime.timedelta(days=10)
     return appointment_save(
         appointment=Appointment(
-            employee=world.a, document=invitation, with_whom="Dr. Visser", place="Stationsplein 1, Utrecht",
+            employee=world.a,
+            document=invitation,
+            with_whom="Dr. Visser",
+            place="Stationsplein 1, Utrecht",
             starts_at=datetime.datetime(day.year, day.month, day.day, 10, 0, tzinfo=AMSTERDAM),
             duration_minutes=45,
         ),
         actor=world.case_manager,
-    )  # fmt: skip
+    )
 
 
 def _event(response):
@@ -108,8 +111,11 @@ def test_confirm_and_another_time_are_saved_and_visible_in_the_admin(world, clie
 
 
 def _answer_other_time(client, appointment):
-    return client.post(f"/dossier/appointments/{appointment.pk}/answer/",
-                       {"answer": "other_time", "reason": "Dan heb ik fysiotherapie."}, follow=True)  # fmt: skip
+    return client.post(
+        f"/dossier/appointments/{appointment.pk}/answer/",
+        {"answer": "other_time", "reason": "Dan heb ik fysiotherapie."},
+        follow=True,
+    )
 
 
 def test_another_time_reaches_the_case_manager_without_details(world, client_for, appointment):
@@ -117,8 +123,9 @@ def test_another_time_reaches_the_case_manager_without_details(world, client_for
     the Web Portaal (no name, time, doctor or reason), and the page says who was told."""
     from dossier.models import Traject
 
-    traject = Traject.objects.create(employee=world.a, kind="verzuim", start=timezone.localdate(),
-                                     case_manager=world.case_manager)  # fmt: skip
+    traject = Traject.objects.create(
+        employee=world.a, kind="verzuim", start=timezone.localdate(), case_manager=world.case_manager
+    )
     appointment.document.traject = traject
     appointment.document.save(update_fields=["traject"])
     page = _answer_other_time(client_for(world.a), appointment).content.decode()

@@ -38,8 +38,14 @@ def _not_activated(employer, email="nina@example.nl"):
 
 
 def _change(client, user, **changes):
-    data = {"email": user.email, "first_name": user.first_name, "last_name": user.last_name,
-            "mobile": str(user.mobile), "language": user.language, **changes}  # fmt: skip
+    data = {
+        "email": user.email,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "mobile": str(user.mobile),
+        "language": user.language,
+        **changes,
+    }
     response = client.post(f"/admin/accounts/user/{user.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[-2000:]  # saved, not a form error
     return response
@@ -55,23 +61,29 @@ def _insider_takes_over(victim_medical_doc) -> list[int]:
     reset), then log in at its address, enrol an app and ask the medical document. Returns the statuses of the
     document requests that got that far (none, when the rule holds)."""
     statuses = []
-    Client().post("/accounts/password-reset/", {"email": INSIDER_EMAIL, "birth_date": BIRTH_DATE,
-                                                "g-recaptcha-response": local_token()})  # fmt: skip
+    Client().post(
+        "/accounts/password-reset/",
+        {"email": INSIDER_EMAIL, "birth_date": BIRTH_DATE, "g-recaptcha-response": local_token()},
+    )
     for link in _links_in_insider_mail():
         browser = Client()
         page = browser.get(link, follow=True)
         if page.status_code != 200 or not page.redirect_chain:
             continue
         form_url = page.redirect_chain[-1][0]
-        browser.post(form_url, {"birth_date": BIRTH_DATE, "new_password1": INSIDER_PASSWORD,
-                                "new_password2": INSIDER_PASSWORD})  # fmt: skip
+        browser.post(
+            form_url,
+            {"birth_date": BIRTH_DATE, "new_password1": INSIDER_PASSWORD, "new_password2": INSIDER_PASSWORD},
+        )
     browser = Client()
     login = browser.post("/accounts/login/", {"username": INSIDER_EMAIL, "password": INSIDER_PASSWORD})
     if login.status_code == 302 and login["Location"].startswith("/twofactor/"):
         setup = browser.get("/twofactor/setup/app/").content.decode()
         secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', setup)
         if secret:
-            browser.post("/twofactor/setup/app/", {"token": pyotp.TOTP(secret.group(1).replace(" ", "")).now()})
+            browser.post(
+                "/twofactor/setup/app/", {"token": pyotp.TOTP(secret.group(1).replace(" ", "")).now()}
+            )
         statuses.append(browser.get(f"/dossier/documents/{victim_medical_doc.pk}/file/").status_code)
     return statuses
 
@@ -85,7 +97,9 @@ STAFF = ("hr_x", "case_manager", "medical")
 
 
 @pytest.mark.parametrize("role", STAFF)
-@pytest.mark.parametrize("order", ["change_then_upload", "upload_then_change_then_upload", "change_then_resend"])
+@pytest.mark.parametrize(
+    "order", ["change_then_upload", "upload_then_change_then_upload", "change_then_resend"]
+)
 def test_change_the_address_then_a_document_mail_never_reaches_the_insider(world, client_for, role, order):
     nina = _not_activated(world.x)
     medical_doc = document_for(nina, title="Medisch advies Nina", medical=True)
@@ -147,15 +161,19 @@ def test_a_forged_or_replaced_link_decides_nothing(world, client_for):
     nina = _not_activated(world.x)
     hr = client_for(world.hr_x)
     _change(hr, nina, email="eerste@example.nl")
-    first = re.search(r"(/accounts/contact-change/\S+/)", OutgoingEmail.objects.filter(
-        kind="contact_change_requested").latest("pk").body_text).group(1)  # fmt: skip
+    first = re.search(
+        r"(/accounts/contact-change/\S+/)",
+        OutgoingEmail.objects.filter(kind="contact_change_requested").latest("pk").body_text,
+    ).group(1)
     _change(hr, nina, email=INSIDER_EMAIL)  # replaces the first request
     assert Client().post(first, {"decision": "confirm"}).status_code == 404
     assert Client().post(first[:-3] + "xx/", {"decision": "confirm"}).status_code == 404
     nina.refresh_from_db()
     assert nina.email == "nina@example.nl"
     assert list(ContactChange.objects.filter(user=nina).values_list("state", flat=True).order_by("pk")) == [
-        "replaced", "pending"]  # fmt: skip
+        "replaced",
+        "pending",
+    ]
 
 
 @pytest.mark.parametrize("decider", ["hr_x", "hr_y", "asker"])
@@ -163,8 +181,10 @@ def test_who_may_not_decide_is_refused_and_audited(world, client_for, decider):
     nina = _not_activated(world.x)
     _change(client_for(world.case_manager), nina, email=INSIDER_EMAIL)
     actor = world.case_manager if decider == "asker" else getattr(world, decider)
-    response = client_for(actor).post(f"/admin/accounts/user/{nina.pk}/contact-change/",
-                                      {"decision": "confirm", "reason": "zelf bevestigd, klopt"})  # fmt: skip
+    response = client_for(actor).post(
+        f"/admin/accounts/user/{nina.pk}/contact-change/",
+        {"decision": "confirm", "reason": "zelf bevestigd, klopt"},
+    )
     assert response.status_code == (404 if decider == "hr_y" else 403)
     nina.refresh_from_db()
     assert nina.email == "nina@example.nl"
@@ -178,15 +198,21 @@ def test_a_second_provider_person_confirms_with_a_reason_and_the_invitation_foll
     medical = client_for(world.medical)
     page = medical.get(f"/admin/accounts/user/{nina.pk}/change/").content.decode()
     assert "wacht op bevestiging" in page and "nina.nieuw@example.nl" in page
-    short = medical.post(f"/admin/accounts/user/{nina.pk}/contact-change/", {"decision": "confirm", "reason": "ok"})
+    short = medical.post(
+        f"/admin/accounts/user/{nina.pk}/contact-change/", {"decision": "confirm", "reason": "ok"}
+    )
     assert short.status_code == 200 and "errorlist" in short.content.decode()  # a reason is required
     nina.refresh_from_db()
     assert nina.email == "nina@example.nl"
-    medical.post(f"/admin/accounts/user/{nina.pk}/contact-change/",
-                 {"decision": "confirm", "reason": "Nina gebeld op 0612345678: nieuw adres klopt"})  # fmt: skip
+    medical.post(
+        f"/admin/accounts/user/{nina.pk}/contact-change/",
+        {"decision": "confirm", "reason": "Nina gebeld op 0612345678: nieuw adres klopt"},
+    )
     nina.refresh_from_db()
     assert nina.email == "nina.nieuw@example.nl"
-    assert OutgoingEmail.objects.filter(to="nina@example.nl", kind="contact_changed").exists()  # old address told
+    assert OutgoingEmail.objects.filter(
+        to="nina@example.nl", kind="contact_changed"
+    ).exists()  # old address told
     assert OutgoingEmail.objects.filter(to="nina.nieuw@example.nl", kind="invitation").exists()
     change = ContactChange.objects.get(user=nina)
     assert (change.state, change.decided_by, change.reason[:9]) == ("confirmed", world.medical, "Nina gebe")
@@ -197,8 +223,10 @@ def test_an_address_taken_in_the_meantime_is_refused_at_confirmation(world, clie
     _change(client_for(world.hr_x), nina, email="bezet@example.nl")
     UserFactory(email="bezet@example.nl")
     cm = client_for(world.case_manager)
-    response = cm.post(f"/admin/accounts/user/{nina.pk}/contact-change/",
-                       {"decision": "confirm", "reason": "werknemer gebeld, klopt"})  # fmt: skip
+    response = cm.post(
+        f"/admin/accounts/user/{nina.pk}/contact-change/",
+        {"decision": "confirm", "reason": "werknemer gebeld, klopt"},
+    )
     assert response.status_code == 200 and "ander account" in response.content.decode()
     nina.refresh_from_db()
     assert nina.email == "nina@example.nl" and ContactChange.objects.get(user=nina).state == "pending"
@@ -209,19 +237,38 @@ def test_the_employee_sees_what_staff_asked(world, client_for, verify):
     employee = Client()
     verify(employee, world.a)
     page = employee.get("/dossier/access-log/").content.decode()
-    assert "Wijzigingen van uw contactgegevens" in page and INSIDER_MOBILE in page and "Wacht op bevestiging" in page
+    assert (
+        "Wijzigingen van uw contactgegevens" in page
+        and INSIDER_MOBILE in page
+        and "Wacht op bevestiging" in page
+    )
 
 
 # ----------------------------------------------------------------------------------------------- the property
-ACTIONS = ("change_email", "change_mobile", "change_both", "change_name", "resend", "upload", "upload_medical",
-           "reset_request", "reset_two_factor", "decide_own")  # fmt: skip
+ACTIONS = (
+    "change_email",
+    "change_mobile",
+    "change_both",
+    "change_name",
+    "resend",
+    "upload",
+    "upload_medical",
+    "reset_request",
+    "reset_two_factor",
+    "decide_own",
+)
 
 
 def _act(action, staff_role, world, clients, subject):
     client = clients[staff_role]
     subject.refresh_from_db()
     if action in ("change_email", "change_both"):
-        _change(client, subject, email=INSIDER_EMAIL, **({"mobile": INSIDER_MOBILE} if action == "change_both" else {}))
+        _change(
+            client,
+            subject,
+            email=INSIDER_EMAIL,
+            **({"mobile": INSIDER_MOBILE} if action == "change_both" else {}),
+        )
     elif action == "change_mobile":
         _change(client, subject, mobile=INSIDER_MOBILE)
     elif action == "change_name":
@@ -231,13 +278,17 @@ def _act(action, staff_role, world, clients, subject):
     elif action in ("upload", "upload_medical"):
         document_for(subject, title="Nieuw document", medical=action == "upload_medical")
     elif action == "reset_request":
-        Client().post("/accounts/password-reset/", {"email": INSIDER_EMAIL, "birth_date": BIRTH_DATE,
-                                                    "g-recaptcha-response": local_token()})  # fmt: skip
+        Client().post(
+            "/accounts/password-reset/",
+            {"email": INSIDER_EMAIL, "birth_date": BIRTH_DATE, "g-recaptcha-response": local_token()},
+        )
     elif action == "reset_two_factor":
         client.post("/admin/accounts/user/", {"action": "reset_two_factor", "_selected_action": [subject.pk]})
     elif action == "decide_own":  # the insider tries to confirm what it asked
-        client.post(f"/admin/accounts/user/{subject.pk}/contact-change/",
-                    {"decision": "confirm", "reason": "door mijzelf bevestigd"})  # fmt: skip
+        client.post(
+            f"/admin/accounts/user/{subject.pk}/contact-change/",
+            {"decision": "confirm", "reason": "door mijzelf bevestigd"},
+        )
 
 
 @pytest.fixture
@@ -246,8 +297,12 @@ def staff_clients(world, client_for):
 
 
 @pytest.mark.parametrize("activated", [False, True], ids=["never-activated", "active"])
-@hsettings(max_examples=max(1, int(6 * SCALE)), deadline=None, derandomize=True,
-           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])  # fmt: skip
+@hsettings(
+    max_examples=max(1, int(6 * SCALE)),
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(steps=st.lists(st.tuples(st.sampled_from(STAFF), st.sampled_from(ACTIONS)), min_size=1, max_size=6))
 def test_no_sequence_of_staff_actions_serves_the_medical_document_to_an_insider(
     world, staff_clients, activated, steps
@@ -274,10 +329,15 @@ def test_asking_an_address_of_another_account_tells_nothing(world, client_for, r
     staff = client_for(getattr(world, role))
     for address in ("c@example.nl", "nog.vrij@example.nl"):
         _change(staff, world.a, email=address)  # 302 both times: saved as a request
-    assert list(ContactChange.objects.filter(user=world.a).values_list("new_email", "state").order_by("pk")) == [
-        ("c@example.nl", "replaced"), ("nog.vrij@example.nl", "pending")]  # fmt: skip
+    assert list(
+        ContactChange.objects.filter(user=world.a).values_list("new_email", "state").order_by("pk")
+    ) == [("c@example.nl", "replaced"), ("nog.vrij@example.nl", "pending")]
     _change(staff, world.a, email="c@example.nl")
-    body = OutgoingEmail.objects.filter(to="a@example.nl", kind="contact_change_requested").latest("pk").body_text
+    body = (
+        OutgoingEmail.objects.filter(to="a@example.nl", kind="contact_change_requested")
+        .latest("pk")
+        .body_text
+    )
     link = re.search(r"https://portal\.example\.test(/accounts/contact-change/\S+/)", body).group(1)
     refused = Client().post(link, {"decision": "confirm"})
     assert refused.status_code == 409 and "ander account" in refused.content.decode()

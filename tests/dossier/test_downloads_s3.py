@@ -44,6 +44,10 @@ def test_local_accel_target_is_the_stored_name_under_the_prefix(settings, tmp_pa
     from django.core.files.storage import FileSystemStorage
 
     settings.DOSSIER_ACCEL_PREFIX = "/protected-documents"
-    target = accel_target(FileSystemStorage(location=tmp_path), "12/abc123", content_type="application/pdf",
-                          disposition="inline")  # fmt: skip
+    target = accel_target(
+        FileSystemStorage(location=tmp_path),
+        "12/abc123",
+        content_type="application/pdf",
+        disposition="inline",
+    )
     assert target == "/protected-documents/12/abc123"

@@ -110,7 +110,12 @@ def test_every_view_and_download_leaves_one_log_row_visible_to_the_employee(worl
     client.get(f"/dossier/documents/{document.pk}/file/")
     client.get(f"/dossier/documents/{document.pk}/file/?download=1")
     rows = list(AccessLog.objects.filter(subject=world.a).order_by("at", "pk"))
-    assert [r.action for r in rows] == ["view_dossier", "view_document_page", "view_document", "download_document"]
+    assert [r.action for r in rows] == [
+        "view_dossier",
+        "view_document_page",
+        "view_document",
+        "download_document",
+    ]
     assert all(r.actor == world.a and r.ip == "127.0.0.1" for r in rows)
     body = client.get("/dossier/access-log/").content.decode()
     assert "Wie heeft mijn dossier ingezien" in body
@@ -136,8 +141,9 @@ def test_mail_link_leads_through_both_steps_to_the_document(world, deliver_mail,
     assert login_page.status_code == 200
     response = client.post(link, {"username": world.a.email, "password": password})
     response = client.get(response["Location"])
-    response = client.post(response["Location"] if response.status_code == 302 else "/twofactor/verify/",
-                           {"token": totp_code()})  # fmt: skip
+    response = client.post(
+        response["Location"] if response.status_code == 302 else "/twofactor/verify/", {"token": totp_code()}
+    )
     assert response["Location"] == f"/dossier/documents/{document.pk}/"
     page = client.get(response["Location"])  # issue 12: the document's page in the portal, not the bare file
     assert page.status_code == 200 and page["Content-Type"].startswith("text/html")

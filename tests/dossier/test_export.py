@@ -34,8 +34,10 @@ def reauth(client, user):
     """Mijn Instellingen' re-authentication (password and a fresh code), back to the export page."""
     device = TOTPDevice.objects.get(user=user, confirmed=True)
     offset = 1 if device.last_t >= int(time.time() // 30) else 0
-    response = client.post(f"/account/settings/reauth/?next={EXPORT}",
-                           {"password": PASSWORD, "token": totp_code(offset_steps=offset)})  # fmt: skip
+    response = client.post(
+        f"/account/settings/reauth/?next={EXPORT}",
+        {"password": PASSWORD, "token": totp_code(offset_steps=offset)},
+    )
     assert response.status_code == 302 and response["Location"] == EXPORT, response
     return client
 
@@ -46,10 +48,17 @@ def dossier_a(world):
     plan = document_for(world.a, title="Plan van aanpak")
     medical = document_for(world.a, title="Verslag bedrijfsarts", category="overig", medical=True)
     attachment = ContentFile(pdf_bytes("bijlage"), name="b.pdf")
-    response, _ = response_create(document=plan, author=world.a, agreement="agree", own_view="Prima plan.",
-                                  submission=uuid.uuid4(), upload=attachment)  # fmt: skip
-    appointment = Appointment.objects.create(employee=world.a, document=plan, with_whom="Dr. Arts",
-                                             starts_at=timezone.now() + timedelta(days=3))  # fmt: skip
+    response, _ = response_create(
+        document=plan,
+        author=world.a,
+        agreement="agree",
+        own_view="Prima plan.",
+        submission=uuid.uuid4(),
+        upload=attachment,
+    )
+    appointment = Appointment.objects.create(
+        employee=world.a, document=plan, with_whom="Dr. Arts", starts_at=timezone.now() + timedelta(days=3)
+    )
     other = document_for(world.b, title="Van B")
     return {"documents": [plan, medical], "response": response, "appointment": appointment, "other": other}
 
@@ -215,8 +224,12 @@ def test_export_request_and_download_are_logged(world, dossier_a, client_for):
     assert AuditEvent.objects.filter(kind=ExportEvent.EXPORT_READY, user=world.a).count() == 1
     _download(client, export)
     _download(client, export)
-    assert AccessLog.objects.filter(subject=world.a, actor=world.a,
-                                    action=AccessLog.Action.DOWNLOAD_EXPORT).count() == 2  # fmt: skip
+    assert (
+        AccessLog.objects.filter(
+            subject=world.a, actor=world.a, action=AccessLog.Action.DOWNLOAD_EXPORT
+        ).count()
+        == 2
+    )
     assert AuditEvent.objects.filter(kind=ExportEvent.EXPORT_DOWNLOADED, user=world.a).count() == 2
     assert DossierExport.objects.get(pk=export.pk).downloads == 2
 
@@ -253,8 +266,9 @@ def test_export_is_built_by_the_worker_command(world, dossier_a, client_for):
     assert DossierExport.objects.get(employee=world.a).status == DossierExport.Status.READY
 
 
-def test_export_built_right_after_the_request_without_a_worker(world, dossier_a, client_for, settings,
-                                                             django_capture_on_commit_callbacks):  # fmt: skip
+def test_export_built_right_after_the_request_without_a_worker(
+    world, dossier_a, client_for, settings, django_capture_on_commit_callbacks
+):
     settings.MAIL_DELIVERY = "on_commit"  # `make run`
     client = reauth(client_for(world.a), world.a)
     with django_capture_on_commit_callbacks(execute=True):
@@ -282,7 +296,9 @@ def test_export_that_failed_right_after_the_request_says_only_that(world, client
     """Issue 31: built at once (`make run`) and failed: the page says it failed, in the error style, and no green
     "we are preparing your download" beside it."""
     settings.MAIL_DELIVERY = "on_commit"
-    monkeypatch.setattr(exports, "export_write_zip", lambda **kwargs: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(
+        exports, "export_write_zip", lambda **kwargs: (_ for _ in ()).throw(OSError("disk full"))
+    )
     client = reauth(client_for(world.a), world.a)
     page = client.post(EXPORT, follow=True).content.decode()
     assert DossierExport.objects.get(employee=world.a).status == DossierExport.Status.FAILED
@@ -293,7 +309,9 @@ def test_export_that_failed_right_after_the_request_says_only_that(world, client
 def test_export_stale_build_is_claimed_again(world, client_for):
     _requested(client_for, world.a)
     export = DossierExport.objects.get(employee=world.a)
-    DossierExport.objects.filter(pk=export.pk).update(status=DossierExport.Status.BUILDING, started_at=timezone.now())
+    DossierExport.objects.filter(pk=export.pk).update(
+        status=DossierExport.Status.BUILDING, started_at=timezone.now()
+    )
     assert exports.export_build_pending() == 0  # a worker is still on it
     with time_machine.travel(timezone.now() + exports.STALE_BUILD + timedelta(minutes=1)):
         assert exports.export_build_pending() == 1
@@ -353,13 +371,23 @@ def test_export_on_s3_storage_streams_from_and_saves_to_the_bucket(world, settin
 
     with mock_aws():
         boto3.client("s3", region_name="eu-west-1").create_bucket(
-            Bucket="portal-docs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})  # fmt: skip
-        settings.STORAGES = {**settings.STORAGES, "documents": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {"bucket_name": "portal-docs", "region_name": "eu-west-1", "access_key": "AKIAEXAMPLE",
-                        "secret_key": "secret", "default_acl": "private", "file_overwrite": False,
-                        "location": "documents"},
-        }}  # fmt: skip
+            Bucket="portal-docs", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "documents": {
+                "BACKEND": "storages.backends.s3.S3Storage",
+                "OPTIONS": {
+                    "bucket_name": "portal-docs",
+                    "region_name": "eu-west-1",
+                    "access_key": "AKIAEXAMPLE",
+                    "secret_key": "secret",
+                    "default_acl": "private",
+                    "file_overwrite": False,
+                    "location": "documents",
+                },
+            },
+        }
         storage = documents_storage()
         assert hasattr(storage, "bucket_name")
         kept = document_for(world.a, title="Plan van aanpak")

@@ -44,7 +44,9 @@ def _xlsx(*rows) -> SimpleUploadedFile:
 
 
 def _preview(client, employer, upload, fmt=CSV):
-    return client.post(IMPORT, {"employer": employer.pk, "format": fmt, "resource": "0", "import_file": upload})
+    return client.post(
+        IMPORT, {"employer": employer.pk, "format": fmt, "resource": "0", "import_file": upload}
+    )
 
 
 def _confirm(client, preview, **changed):
@@ -77,12 +79,21 @@ def test_hr_previews_then_confirms_and_each_new_employee_is_invited(world, clien
     assert str(nina.mobile) == "+31612345678" and str(olaf.mobile) == "+31687654321"  # normalised
     employment = Employment.objects.get(user=nina)
     assert (employment.employer, employment.personnel_number, employment.job_title) == (
-        world.x, "P-100", "Verpleegkundige")  # fmt: skip
+        world.x,
+        "P-100",
+        "Verpleegkundige",
+    )
     assert set(OutgoingEmail.objects.filter(kind="invitation").values_list("to", flat=True)) == {
-        "nina@example.nl", "olaf@example.nl"}  # fmt: skip
+        "nina@example.nl",
+        "olaf@example.nl",
+    }
     for user in (nina, olaf):  # the same audit trail as the admin's add form
-        assert AuditEvent.objects.filter(kind=AccountEvent.ACCOUNT_CREATED, user=user, actor=world.hr_x).exists()
-        assert AuditEvent.objects.filter(kind=AccountEvent.INVITATION_SENT, user=user, actor=world.hr_x).exists()
+        assert AuditEvent.objects.filter(
+            kind=AccountEvent.ACCOUNT_CREATED, user=user, actor=world.hr_x
+        ).exists()
+        assert AuditEvent.objects.filter(
+            kind=AccountEvent.INVITATION_SENT, user=user, actor=world.hr_x
+        ).exists()
     event = AuditEvent.objects.get(kind=ImportEvent.EMPLOYEES_IMPORTED)
     assert event.actor == world.hr_x and event.ip == "127.0.0.1" and event.detail.startswith("2 employees")
 
@@ -113,7 +124,9 @@ def test_empty_lines_at_the_end_are_not_rows(world, client_for):
 
 def test_a_comma_separated_file_in_windows_1252_is_read(world, client_for):
     client = client_for(world.hr_x)
-    content = "email,voornaam,achternaam,geboortedatum\nrene@example.nl,René,Müller,01-02-1990\n".encode("cp1252")
+    content = "email,voornaam,achternaam,geboortedatum\nrene@example.nl,René,Müller,01-02-1990\n".encode(
+        "cp1252"
+    )
     preview = _preview(client, world.x, SimpleUploadedFile("m.csv", content))
     assert preview.context["confirm_form"] is not None, _errors(preview)
     _confirm(client, preview)
@@ -140,18 +153,24 @@ def test_one_bad_row_saves_nothing_and_every_error_names_row_and_column(world, c
     client = client_for(world.hr_x)
     translation.activate("nl")
     client.cookies["django_language"] = "nl"
-    preview = _preview(client, world.x, _csv(
-        *GOOD,
-        "piet@example.nl;Piet;Puk;31-02-1990;0612345678;P-102;Kok",  # row 3: no such date
-        "kees@example.nl;Kees;Kaas;01-01-1980;12345;P-103;Kok",  # row 4: not a phone number
-        "nina@example.nl;Nina;Dubbel;01-01-1980;;P-104;Kok",  # row 5: same email as row 1
-        "a@example.nl;Anna;Al;01-01-1980;;P-105;Kok",  # row 6: an employee of this employer already
-        "c@example.nl;Cor;Ander;01-01-1980;;P-106;Kok",  # row 7: an employee of ANOTHER employer
-        "geen-email;Xander;X;01-01-1980;;P-100;Kok",  # row 8: bad email, personnel number of row 1
-    ))  # fmt: skip
+    preview = _preview(
+        client,
+        world.x,
+        _csv(
+            *GOOD,
+            "piet@example.nl;Piet;Puk;31-02-1990;0612345678;P-102;Kok",  # row 3: no such date
+            "kees@example.nl;Kees;Kaas;01-01-1980;12345;P-103;Kok",  # row 4: not a phone number
+            "nina@example.nl;Nina;Dubbel;01-01-1980;;P-104;Kok",  # row 5: same email as row 1
+            "a@example.nl;Anna;Al;01-01-1980;;P-105;Kok",  # row 6: an employee of this employer already
+            "c@example.nl;Cor;Ander;01-01-1980;;P-106;Kok",  # row 7: an employee of ANOTHER employer
+            "geen-email;Xander;X;01-01-1980;;P-100;Kok",  # row 8: bad email, personnel number of row 1
+        ),
+    )
     assert preview.status_code == 200 and preview.context.get("confirm_form") is None
     errors = _errors(preview)
-    assert "Rij 3, kolom “geboortedatum”: vul de datum in als dag-maand-jaar, bijvoorbeeld 17-02-1988." in errors
+    assert (
+        "Rij 3, kolom “geboortedatum”: vul de datum in als dag-maand-jaar, bijvoorbeeld 17-02-1988." in errors
+    )
     assert any(e.startswith("Rij 4, kolom “mobiel”") for e in errors)
     assert "Rij 5, kolom “email”: dit e-mailadres staat ook in rij 1." in errors
     assert any(e.startswith("Rij 6, kolom “email”: er bestaat al een medewerker") for e in errors)
@@ -178,7 +197,9 @@ def test_an_address_of_an_account_out_of_scope_is_answered_as_an_unused_one_and_
     cor_before = User.objects.values().get(pk=world.c.pk)
     answers = {}
     for address in ("c@example.nl", "onbekend@example.nl"):
-        client = client_for(world.hr_x)  # a fresh browser each: no message of the first import on the second page
+        client = client_for(
+            world.hr_x
+        )  # a fresh browser each: no message of the first import on the second page
         preview = _preview(client, world.x, _csv(f"{address};Cor;Ander;01-01-1980;;P-200;Kok"))
         assert preview.context["confirm_form"] is not None, _errors(preview)
         page = _page_words(preview).replace(address, "ADRES")
@@ -194,9 +215,14 @@ def test_an_address_of_an_account_out_of_scope_is_answered_as_an_unused_one_and_
     assert not OutgoingEmail.objects.filter(to="c@example.nl").exists()
     assert User.objects.filter(email="onbekend@example.nl", employment__employer=world.x).exists()
     probes = AuditEvent.objects.filter(kind=ImportEvent.IMPORT_HIDDEN_ADDRESSES)
-    assert [(p.actor, p.email) for p in probes] == [(world.hr_x, "c@example.nl")] * 2  # preview and confirmation
+    assert [(p.actor, p.email) for p in probes] == [
+        (world.hr_x, "c@example.nl")
+    ] * 2  # preview and confirmation
     imported = AuditEvent.objects.filter(kind=ImportEvent.EMPLOYEES_IMPORTED).order_by("pk")
-    assert [e.detail.split(" ")[0] for e in imported] == ["0", "1"]  # what was really created, for the provider
+    assert [e.detail.split(" ")[0] for e in imported] == [
+        "0",
+        "1",
+    ]  # what was really created, for the provider
 
 
 def test_confirming_after_the_data_changed_saves_nothing(world, client_for):
@@ -214,8 +240,7 @@ def test_confirming_after_the_data_changed_saves_nothing(world, client_for):
 def test_formulas_are_stored_as_text(world, client_for):
     client = client_for(world.hr_x)
     formula = "=cmd|' /C calc'!A0"
-    preview = _preview(client, world.x, _csv(
-        f"nina@example.nl;{formula};+SUM(1);17-02-1988;;@A1;-2+3"))  # fmt: skip
+    preview = _preview(client, world.x, _csv(f"nina@example.nl;{formula};+SUM(1);17-02-1988;;@A1;-2+3"))
     assert preview.context["confirm_form"] is not None, _errors(preview)
     _confirm(client, preview)
     nina = User.objects.get(email="nina@example.nl")
@@ -234,9 +259,14 @@ def test_missing_columns_refuse_the_file_as_a_whole(world, client_for):
 
 def test_a_row_naming_another_employer_is_an_error(world, client_for):
     client = client_for(world.hr_x)
-    preview = _preview(client, world.x, _csv(
-        "nina@example.nl;Nina;Nieuw;17-02-1988;Werkgever Y", header="email;voornaam;achternaam;geboortedatum;werkgever"
-    ))  # fmt: skip
+    preview = _preview(
+        client,
+        world.x,
+        _csv(
+            "nina@example.nl;Nina;Nieuw;17-02-1988;Werkgever Y",
+            header="email;voornaam;achternaam;geboortedatum;werkgever",
+        ),
+    )
     assert any("werkgever" in e for e in _errors(preview))
 
 
@@ -266,8 +296,16 @@ def test_only_the_file_of_this_session_can_be_confirmed(world, client_for):
     preview = _preview(other, world.y, _csv(*GOOD))
     theirs = preview.context["confirm_form"].initial["import_file_name"]
     client = client_for(world.hr_x)
-    response = client.post(CONFIRM, {"import_file_name": theirs, "original_file_name": "m.csv", "format": CSV,
-                                     "resource": "0", "employer": world.x.pk})  # fmt: skip
+    response = client.post(
+        CONFIRM,
+        {
+            "import_file_name": theirs,
+            "original_file_name": "m.csv",
+            "format": CSV,
+            "resource": "0",
+            "employer": world.x.pk,
+        },
+    )
     assert response.status_code == 200
     assert not User.objects.filter(email="nina@example.nl").exists()
     assert SESSION_FILE_KEY not in client.session

@@ -23,20 +23,31 @@ def _not_activated(employer, email="nieuw@example.nl"):
 
 
 def _resend(client, *users):
-    return client.post("/admin/accounts/user/", {"action": "send_invitation",
-                                                 "_selected_action": [u.pk for u in users]})  # fmt: skip
+    return client.post(
+        "/admin/accounts/user/", {"action": "send_invitation", "_selected_action": [u.pk for u in users]}
+    )
 
 
 def test_staff_creating_an_employee_sends_the_invitation(world, client_for):
     client = client_for(world.case_manager)
-    response = client.post("/admin/accounts/user/add/", {
-        "email": "Nieuw.Account@example.nl", "first_name": "Nina", "last_name": "Nieuw", "birth_date": "01-01-1970",
-        "mobile": "+31612345678", "language": "en"})  # fmt: skip
+    response = client.post(
+        "/admin/accounts/user/add/",
+        {
+            "email": "Nieuw.Account@example.nl",
+            "first_name": "Nina",
+            "last_name": "Nieuw",
+            "birth_date": "01-01-1970",
+            "mobile": "+31612345678",
+            "language": "en",
+        },
+    )
     assert response.status_code == 302
     new = User.objects.get(email="nieuw.account@example.nl")
     assert not new.has_usable_password() and new.invited_at is not None
     mail = OutgoingEmail.objects.get(to=new.email, kind="invitation")
-    assert mail.subject == "Activate your account for Verzuimportaal"  # the employee's language, not the actor's
+    assert (
+        mail.subject == "Activate your account for Verzuimportaal"
+    )  # the employee's language, not the actor's
     assert "/accounts/activate/" in mail.body_text
     event = AuditEvent.objects.get(kind=Event.INVITATION_SENT, user=new)
     assert event.actor == world.case_manager and event.ip == "127.0.0.1"
@@ -70,9 +81,16 @@ def test_change_the_address_then_resend_sends_to_the_address_the_employee_has(wo
     invitation goes to the employee's own address and none reaches the one HR typed."""
     nina = _not_activated(world.x)
     client = client_for(world.hr_x)
-    client.post(f"/admin/accounts/user/{nina.pk}/change/", {
-        "email": "hr-controle@x.nl", "first_name": "Nina", "last_name": nina.last_name, "mobile": "+31612345678",
-        "language": "nl"})  # fmt: skip
+    client.post(
+        f"/admin/accounts/user/{nina.pk}/change/",
+        {
+            "email": "hr-controle@x.nl",
+            "first_name": "Nina",
+            "last_name": nina.last_name,
+            "mobile": "+31612345678",
+            "language": "nl",
+        },
+    )
     nina.refresh_from_db()
     assert nina.email == "nieuw@example.nl"
     _resend(client, nina)
@@ -96,8 +114,14 @@ def test_account_states_in_hr_list_without_second_factor(world, client_for, sett
     body = client_for(world.hr_x).get("/admin/accounts/user/").content.decode()
     states = re.findall(r'<td class="field-account_state">([^<]*)<', body)
     invited_label = timezone.localtime(invited.invited_at)  # the day in Dutch time, not UTC
-    assert sorted(states) == sorted(["actief", "wachtwoord gekozen, nog niet ingelogd", "uitnodiging verlopen",
-                                     f"uitgenodigd ({invited_label.day}-{invited_label.month}-{invited_label.year})"])
+    assert sorted(states) == sorted(
+        [
+            "actief",
+            "wachtwoord gekozen, nog niet ingelogd",
+            "uitnodiging verlopen",
+            f"uitgenodigd ({invited_label.day}-{invited_label.month}-{invited_label.year})",
+        ]
+    )
     # the state is the second column, right after the address; HR sees no is_active tick to misread
     header = re.findall(r'<th scope="col" class="([^"]*)"', body)
     columns = [next(c for c in h.split() if c.startswith("column-")) for h in header[1:]]
@@ -124,7 +148,8 @@ def test_document_mail_of_a_not_activated_employee_carries_the_activation_link(w
     page = client.get(client.get(link)["Location"])
     password = "mijn-eigen-wachtwoord-1"
     response = client.post(
-        page.request["PATH_INFO"], {"birth_date": "04-07-1985", "new_password1": password, "new_password2": password}
+        page.request["PATH_INFO"],
+        {"birth_date": "04-07-1985", "new_password1": password, "new_password2": password},
     )
     assert response["Location"] == f"/twofactor/?next=%2Fdossier%2Fdocuments%2F{document.pk}%2F"
 

@@ -92,8 +92,12 @@ def test_two_workers_at_once_never_send_a_mail_twice(smtp_server):
     from core.mailer import mail_enqueue
 
     for n in range(60):
-        mail_enqueue(to=f"w{n}@example.nl", template="accounts/email/password_changed",
-                     context={"user": user, "link": "https://portal.example.test/"}, language="nl")  # fmt: skip
+        mail_enqueue(
+            to=f"w{n}@example.nl",
+            template="accounts/email/password_changed",
+            context={"user": user, "link": "https://portal.example.test/"},
+            language="nl",
+        )
     results = []
 
     def worker():

@@ -81,7 +81,11 @@ def test_a_kept_body_saves_the_page_queries_and_every_view_is_still_logged(world
         assert "Plan A" in page(client)
     assert len(builds) == 1
     tables = " ".join(q["sql"] for q in second.captured_queries)
-    assert "dossier_document" not in tables and "dossier_traject" not in tables and "dossier_employment" not in tables
+    assert (
+        "dossier_document" not in tables
+        and "dossier_traject" not in tables
+        and "dossier_employment" not in tables
+    )
     assert len(second.captured_queries) < len(first.captured_queries)
     views = AccessLog.objects.filter(subject=world.a, action=AccessLog.Action.VIEW_DOSSIER)
     assert views.count() == 2
@@ -93,7 +97,9 @@ def test_the_query_budget_of_the_page_built_and_kept(world, client_for, django_a
     device, the body's five reads (employment, a page of documents, trajects with their contacts, appointments, open
     actions) and the access-log row. The kept body leaves the session, the user, the device and the access-log
     row."""
-    Traject.objects.create(employee=world.a, kind="verzuim", start="2026-10-01", case_manager=world.case_manager)
+    Traject.objects.create(
+        employee=world.a, kind="verzuim", start="2026-10-01", case_manager=world.case_manager
+    )
     for n in range(3):
         document_for(world.a, title=f"Document {n}")
     client = client_for(world.a)
@@ -119,7 +125,9 @@ def test_a_body_ends_when_its_first_appointment_starts(world, client_for, builds
 def test_a_body_lives_max_age_at_most(world, client_for, builds):
     client = client_for(world.a)
     page(client)
-    with time_machine.travel(timezone.now() + datetime.timedelta(seconds=page_cache.MAX_AGE - 30), tick=False):
+    with time_machine.travel(
+        timezone.now() + datetime.timedelta(seconds=page_cache.MAX_AGE - 30), tick=False
+    ):
         page(client)
     assert len(builds) == 1
     with time_machine.travel(timezone.now() + datetime.timedelta(seconds=page_cache.MAX_AGE + 1), tick=False):
@@ -130,7 +138,9 @@ def test_a_body_lives_max_age_at_most(world, client_for, builds):
 def test_the_kept_page_is_the_page_built_afresh(world, client_for, settings):
     """Around the body the page is Django's as for any view: the kept page and one built without the cache are the
     same, but for the CSRF token (masked anew per response) and the idle countdown (seconds pass)."""
-    Traject.objects.create(employee=world.a, kind="verzuim", start="2026-10-01", case_manager=world.case_manager)
+    Traject.objects.create(
+        employee=world.a, kind="verzuim", start="2026-10-01", case_manager=world.case_manager
+    )
     document_for(world.a, title='Plan <van> "aanpak" & zo')
     client = client_for(world.a)
     page(client)
@@ -168,7 +178,9 @@ def test_the_new_mark_goes_when_the_employee_opens_the_document(world, client_fo
     document = document_for(world.a, title="Plan A")
     client = client_for(world.a)
     assert page(client).count('class="badge"') == 1
-    assert client.get(f"/dossier/documents/{document.pk}/").status_code == 200  # an UPDATE, no signal: changed()
+    assert (
+        client.get(f"/dossier/documents/{document.pk}/").status_code == 200
+    )  # an UPDATE, no signal: changed()
     assert page(client).count('class="badge"') == 0
 
 
@@ -181,9 +193,15 @@ def test_the_note_and_action_date_of_an_admin_upload_are_on_the_page(world, clie
     assert "Te doen" not in page(client)
     response = client_for(world.hr_x).post(
         "/admin/dossier/document/add/",
-        {"employee": world.a.pk, "category": "plan_van_aanpak", "title": "Plan 2026", "note": "Graag reageren",
-         "action_needed_before": "2026-12-31", "upload": SimpleUploadedFile("p.pdf", pdf_bytes(), "application/pdf")},
-    )  # fmt: skip
+        {
+            "employee": world.a.pk,
+            "category": "plan_van_aanpak",
+            "title": "Plan 2026",
+            "note": "Graag reageren",
+            "action_needed_before": "2026-12-31",
+            "upload": SimpleUploadedFile("p.pdf", pdf_bytes(), "application/pdf"),
+        },
+    )
     assert response.status_code == 302
     assert "Te doen" in page(client)  # a QuerySet.update() after the row: changed() in dossier.admin
 
@@ -196,8 +214,9 @@ def test_a_response_takes_the_action_off_the_top(world, client_for):
     page_cache.changed(world.a.pk)
     client = client_for(world.a)
     assert "Te doen" in page(client)
-    response_create(document=document, author=world.a, agreement="agree", own_view="Akkoord",
-                    submission=uuid.uuid4())  # fmt: skip
+    response_create(
+        document=document, author=world.a, agreement="agree", own_view="Akkoord", submission=uuid.uuid4()
+    )
     assert "Te doen" not in page(client)
 
 
@@ -258,7 +277,9 @@ def test_the_employees_own_details_are_on_the_page_even_from_an_old_copy(world, 
     page(client)
     world.a.mobile = "+31687654321"
     world.a.save()
-    assert world.a.data_generation == generation(world.a)  # the object holds the stored value, not an expression
+    assert world.a.data_generation == generation(
+        world.a
+    )  # the object holds the stored value, not an expression
     body = page(client)
     assert "+31687654321" in body and "Plan B" in body
     world.a.first_name = "Annie"
@@ -267,8 +288,12 @@ def test_the_employees_own_details_are_on_the_page_even_from_an_old_copy(world, 
 
 
 def test_a_contacts_name_activity_and_removal_are_on_their_employees_pages(world, client_for):
-    Traject.objects.create(employee=world.a, kind="verzuim", start="2026-10-01", case_manager=world.case_manager)
-    Traject.objects.create(employee=world.b, kind="verzuim", start="2026-10-01", company_doctor=world.case_manager)
+    Traject.objects.create(
+        employee=world.a, kind="verzuim", start="2026-10-01", case_manager=world.case_manager
+    )
+    Traject.objects.create(
+        employee=world.b, kind="verzuim", start="2026-10-01", company_doctor=world.case_manager
+    )
     anna, bert = client_for(world.a), client_for(world.b)
     page(anna), page(bert)
     world.case_manager.first_name, world.case_manager.last_name = "Carla", "Casemanager"
@@ -308,8 +333,9 @@ def _with_app(user):
 
 def test_a_document_appointment_and_traject_moved_to_another_employee_leave_the_first_page(world, client_for):
     document = document_for(world.a, title="Verkeerd geplaatst")
-    appointment = Appointment.objects.create(employee=world.a, starts_at=timezone.now() + datetime.timedelta(days=2),
-                                             with_whom="Dr. Verkeerd")  # fmt: skip
+    appointment = Appointment.objects.create(
+        employee=world.a, starts_at=timezone.now() + datetime.timedelta(days=2), with_whom="Dr. Verkeerd"
+    )
     traject = Traject.objects.create(employee=world.a, kind="coaching", start="2026-11-01")
     anna, bert = client_for(world.a), client_for(world.b)
     assert "Verkeerd geplaatst" in page(anna) and "Dr. Verkeerd" in page(anna) and COACHING in page(anna)
@@ -318,7 +344,11 @@ def test_a_document_appointment_and_traject_moved_to_another_employee_leave_the_
         row.employee = world.b
         row.save()
     anna_page, bert_page = page(anna), page(bert)
-    assert "Verkeerd geplaatst" not in anna_page and "Dr. Verkeerd" not in anna_page and COACHING not in anna_page
+    assert (
+        "Verkeerd geplaatst" not in anna_page
+        and "Dr. Verkeerd" not in anna_page
+        and COACHING not in anna_page
+    )
     assert "Verkeerd geplaatst" in bert_page and "Dr. Verkeerd" in bert_page and COACHING in bert_page
 
 
@@ -351,8 +381,12 @@ def test_a_body_never_reaches_another_employee_nor_another_language(world, clien
     anna, bert = client_for(world.a), client_for(world.b)
     for _ in range(2):  # built, then kept
         anna_page, bert_page = page(anna), page(bert)
-        assert "Alleen van Anna" in anna_page and "Alleen van Bert" not in anna_page and "Bert" not in anna_page
-        assert "Alleen van Bert" in bert_page and "Alleen van Anna" not in bert_page and "Anna" not in bert_page
+        assert (
+            "Alleen van Anna" in anna_page and "Alleen van Bert" not in anna_page and "Bert" not in anna_page
+        )
+        assert (
+            "Alleen van Bert" in bert_page and "Alleen van Anna" not in bert_page and "Anna" not in bert_page
+        )
         assert "a@example.nl" in anna_page and "a@example.nl" not in bert_page
     anna.cookies["django_language"] = "en"
     english = page(anna)
@@ -376,8 +410,9 @@ def test_two_deployments_on_one_cache_never_read_each_others_bodies():
 
     for prefix, name in (("portaal-a", "Body of A"), ("portaal-b", "Body of B")):
         with override_settings(CACHES={"default": {**shared, "KEY_PREFIX": prefix}}):
-            assert page_cache.body(user=employee, category="", number=1,
-                                   build=lambda n=name: ({"html": n}, paged, None)) == {"html": name}  # fmt: skip
+            assert page_cache.body(
+                user=employee, category="", number=1, build=lambda n=name: ({"html": n}, paged, None)
+            ) == {"html": name}
     for prefix, name in (("portaal-a", "Body of A"), ("portaal-b", "Body of B")):
         with override_settings(CACHES={"default": {**shared, "KEY_PREFIX": prefix}}):
             assert page_cache.body(user=employee, category="", number=1, build=pytest.fail) == {"html": name}
@@ -388,7 +423,15 @@ def test_only_pages_that_exist_get_a_key(world, client_for, kept_keys, builds):
         document_for(world.a, title=f"Document {n}", category="overig" if n % 2 else "coaching")
     client = client_for(world.a)
     queries = [f"?page={n}" for n in range(1, 601)]
-    queries += ["?page=abc", "?page=-1", "?page=0", "?page=1e3", "?page=99999999", "?category=<x>", "?category=x"]
+    queries += [
+        "?page=abc",
+        "?page=-1",
+        "?page=0",
+        "?page=1e3",
+        "?page=99999999",
+        "?category=<x>",
+        "?category=x",
+    ]
     queries += [f"?category=overig&page={n}" for n in range(1, 20)]
     for query in queries:
         page(client, query)
@@ -408,9 +451,9 @@ def test_a_request_that_changed_its_own_page_shows_it_afresh(world):
     assert page_cache.body(user=user, category="", number=1, build=lambda: ({"html": "old"}, paged, None))
     page_cache.changed(user)
     assert user.data_generation == generation(world.a)
-    assert page_cache.body(user=user, category="", number=1, build=lambda: ({"html": "new"}, paged, None)) == {
-        "html": "new"
-    }
+    assert page_cache.body(
+        user=user, category="", number=1, build=lambda: ({"html": "new"}, paged, None)
+    ) == {"html": "new"}
 
 
 def test_a_failing_cache_costs_only_speed(world, client_for, monkeypatch, caplog):
@@ -425,7 +468,9 @@ def test_a_failing_cache_costs_only_speed(world, client_for, monkeypatch, caplog
     assert "Plan A" in page(client)
     assert AccessLog.objects.filter(subject=world.a, action=AccessLog.Action.VIEW_DOSSIER).count() == 1
     assert "Dossier page cache unavailable" in caplog.text
-    services.document_mark_opened(document=Document.objects.get(title="Plan A"), by=world.a)  # no cache involved
+    services.document_mark_opened(
+        document=Document.objects.get(title="Plan A"), by=world.a
+    )  # no cache involved
     assert 'class="badge"' not in page(client)
 
 
@@ -477,7 +522,9 @@ def test_the_kept_pages_csrf_token_is_this_sessions_and_its_forms_work(world, cl
     assert client.get("/dossier/").status_code == 200
     tokens = _csrf_values(client.get("/dossier/").content.decode())
     assert len(tokens) >= 3 and len(set(tokens)) == 1  # one token, in every form of the page
-    response = client.post("/i18n/setlang/", {"language": "en", "next": "/dossier/", "csrfmiddlewaretoken": tokens[0]})
+    response = client.post(
+        "/i18n/setlang/", {"language": "en", "next": "/dossier/", "csrfmiddlewaretoken": tokens[0]}
+    )
     assert response.status_code == 302
     assert "My own dossier" in client.get("/dossier/").content.decode()
 

@@ -59,7 +59,11 @@ def docs(world):
     }
     for key, author in (("other_employer", world.c), ("medical", world.a)):  # each with an attached file
         docs[f"{key}_response"], _ = response_create(
-            document=docs[key], author=author, agreement="agree", own_view="Akkoord.", submission=uuid.uuid4(),
+            document=docs[key],
+            author=author,
+            agreement="agree",
+            own_view="Akkoord.",
+            submission=uuid.uuid4(),
             upload=ContentFile(pdf_bytes("bijlage"), name="bijlage.pdf"),
         )
     ContactChange.objects.create(user=world.a, new_email=ASKED_EMAIL, requested_by=world.hr_x)
@@ -79,11 +83,14 @@ def snapshot() -> dict:
             "password": u.password,
             "groups": tuple(sorted(u.groups.values_list("name", flat=True))),
             "perms": tuple(sorted(u.user_permissions.values_list("codename", flat=True))),
-            "devices": TOTPDevice.objects.filter(user=u).count() + StaticDevice.objects.filter(user=u).count(),
+            "devices": TOTPDevice.objects.filter(user=u).count()
+            + StaticDevice.objects.filter(user=u).count(),
         }
         for u in User.objects.all()
     }
-    groups = {g.name: tuple(sorted(g.permissions.values_list("codename", flat=True))) for g in Group.objects.all()}
+    groups = {
+        g.name: tuple(sorted(g.permissions.values_list("codename", flat=True))) for g in Group.objects.all()
+    }
     documents = {str(d.pk): (d.title, d.is_medical, d.employee_id) for d in Document.objects.all()}
     changes = sorted(
         ContactChange.objects.values_list("user_id", "new_email", "new_mobile", "requested_by_id", "state")
@@ -120,40 +127,82 @@ def _paths(world, docs):
         "user_add": ("/admin/accounts/user/add/", _user_post(world, cm_group, perm, email=NEW_EMAIL)),
         "user_change": (f"/admin/accounts/user/{world.b.pk}/change/", _user_post(world, cm_group, perm)),
         # rule 8: a new address is only asked, by every role; it never becomes the account's address on its own
-        "user_change_email": (f"/admin/accounts/user/{world.b.pk}/change/",
-                              {**_user_post(world, cm_group, perm), "email": TAKEOVER_EMAIL}),  # fmt: skip
+        "user_change_email": (
+            f"/admin/accounts/user/{world.b.pk}/change/",
+            {**_user_post(world, cm_group, perm), "email": TAKEOVER_EMAIL},
+        ),
         # rule 8 (b): Anna's pending change (asked by HR of X) is decided by other provider staff, with a reason
-        "contact_change_decide": (f"/admin/accounts/user/{world.a.pk}/contact-change/",
-                                  {"decision": "confirm", "reason": "werknemer gebeld, wil dit adres"}),  # fmt: skip
-        "staff_change": (f"/admin/accounts/user/{world.hr_y.pk}/change/",
-                         {**_user_post(world, cm_group, perm), "email": world.hr_y.email}),  # fmt: skip
-        "password_form": (f"/admin/accounts/user/{world.b.pk}/password/",
-                          {"password1": "overgenomen-wachtwoord-1", "password2": "overgenomen-wachtwoord-1",
-                           "usable_password": "true"}),  # fmt: skip
-        "reset_2fa": ("/admin/accounts/user/", {"action": "reset_two_factor", "_selected_action": [world.b.pk]}),
-        "doc_other_change": (f"/admin/dossier/document/{docs['other_employer'].pk}/change/",
-                             {"title": "Gewijzigd", "category": "overig"}),  # fmt: skip
+        "contact_change_decide": (
+            f"/admin/accounts/user/{world.a.pk}/contact-change/",
+            {"decision": "confirm", "reason": "werknemer gebeld, wil dit adres"},
+        ),
+        "staff_change": (
+            f"/admin/accounts/user/{world.hr_y.pk}/change/",
+            {**_user_post(world, cm_group, perm), "email": world.hr_y.email},
+        ),
+        "password_form": (
+            f"/admin/accounts/user/{world.b.pk}/password/",
+            {
+                "password1": "overgenomen-wachtwoord-1",
+                "password2": "overgenomen-wachtwoord-1",
+                "usable_password": "true",
+            },
+        ),
+        "reset_2fa": (
+            "/admin/accounts/user/",
+            {"action": "reset_two_factor", "_selected_action": [world.b.pk]},
+        ),
+        "doc_other_change": (
+            f"/admin/dossier/document/{docs['other_employer'].pk}/change/",
+            {"title": "Gewijzigd", "category": "overig"},
+        ),
         "doc_other_download": (f"/admin/dossier/document/{docs['other_employer'].pk}/download/", {}),
-        "doc_medical_change": (f"/admin/dossier/document/{docs['medical'].pk}/change/",
-                               {"title": "Gewijzigd", "category": "overig", "is_medical": ""}),  # fmt: skip
+        "doc_medical_change": (
+            f"/admin/dossier/document/{docs['medical'].pk}/change/",
+            {"title": "Gewijzigd", "category": "overig", "is_medical": ""},
+        ),
         "doc_medical_download": (f"/admin/dossier/document/{docs['medical'].pk}/download/", {}),
         # issue 12: the file an employee attached to a response follows its document's rules
-        "response_file_other": (f"/admin/dossier/document/{docs['other_employer'].pk}/responses/"
-                                f"{docs['other_employer_response'].pk}/file/", {}),  # fmt: skip
-        "response_file_medical": (f"/admin/dossier/document/{docs['medical'].pk}/responses/"
-                                  f"{docs['medical_response'].pk}/file/", {}),  # fmt: skip
+        "response_file_other": (
+            f"/admin/dossier/document/{docs['other_employer'].pk}/responses/"
+            f"{docs['other_employer_response'].pk}/file/",
+            {},
+        ),
+        "response_file_medical": (
+            f"/admin/dossier/document/{docs['medical'].pk}/responses/{docs['medical_response'].pk}/file/",
+            {},
+        ),
         "access_log": ("/admin/dossier/accesslog/", {}),
         "audit_events": ("/admin/core/auditevent/", {}),
         "appointments": ("/admin/dossier/appointment/", {}),  # issue 12: provider staff only
         "group_add": ("/admin/auth/group/add/", {"name": "Alles", "permissions": [perm]}),
-        "group_change": (f"/admin/auth/group/{cm_group}/change/", {"name": "Casemanager", "permissions": [perm]}),
+        "group_change": (
+            f"/admin/auth/group/{cm_group}/change/",
+            {"name": "Casemanager", "permissions": [perm]},
+        ),
         # issue 11: HR's bulk import, for employer Y (HR of X may not); provider staff get a preview, nothing saved
-        "import_employer_y": ("/admin/accounts/user/import/", {
-            "employer": world.y.pk, "format": "0", "resource": "0", "import_file": SimpleUploadedFile(
-                "m.csv", f"email;voornaam;achternaam;geboortedatum\n{NEW_EMAIL};Nina;Nieuw;17-02-1988\n".encode())}),
-        "import_confirm_forged": ("/admin/accounts/user/process_import/", {
-            "import_file_name": "0" * 32, "original_file_name": "m.csv", "format": "0", "resource": "0",
-            "employer": world.x.pk}),
+        "import_employer_y": (
+            "/admin/accounts/user/import/",
+            {
+                "employer": world.y.pk,
+                "format": "0",
+                "resource": "0",
+                "import_file": SimpleUploadedFile(
+                    "m.csv",
+                    f"email;voornaam;achternaam;geboortedatum\n{NEW_EMAIL};Nina;Nieuw;17-02-1988\n".encode(),
+                ),
+            },
+        ),
+        "import_confirm_forged": (
+            "/admin/accounts/user/process_import/",
+            {
+                "import_file_name": "0" * 32,
+                "original_file_name": "m.csv",
+                "format": "0",
+                "resource": "0",
+                "employer": world.x.pk,
+            },
+        ),
     }
 
 
@@ -161,52 +210,151 @@ def _paths(world, docs):
 # 302L: the employee is sent to the Web Portaal's login (which refuses employees); effects are checked below.
 E = "302L"
 MATRIX = {
-    "user_add":          {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (200, 302, "created_plain"),
-                          "medical": (200, 302, "created_plain"), "superuser": (200, 302, "created_staff")},
-    "user_change":       {"employee": (E, E, None), "hr": (200, 302, "contact"), "case_manager": (200, 302, "contact"),
-                          "medical": (200, 302, "contact"), "superuser": (200, 302, "rights")},
-    "user_change_email": {"employee": (E, E, None), "hr": (200, 302, "email_asked"),
-                          "case_manager": (200, 302, "email_asked"), "medical": (200, 302, "email_asked"),
-                          "superuser": (200, 302, "email_asked_rights")},
-    "contact_change_decide": {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (200, 302, "confirmed"),
-                              "medical": (200, 302, "confirmed"), "superuser": (200, 302, "confirmed")},
-    "staff_change":      {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (404, 404, None),
-                          "medical": (404, 404, None), "superuser": (200, 302, "staff_rights")},
-    "password_form":     {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (404, 404, None),
-                          "medical": (404, 404, None), "superuser": (404, 404, None)},
+    "user_add": {
+        "employee": (E, E, None),
+        "hr": (403, 403, None),
+        "case_manager": (200, 302, "created_plain"),
+        "medical": (200, 302, "created_plain"),
+        "superuser": (200, 302, "created_staff"),
+    },
+    "user_change": {
+        "employee": (E, E, None),
+        "hr": (200, 302, "contact"),
+        "case_manager": (200, 302, "contact"),
+        "medical": (200, 302, "contact"),
+        "superuser": (200, 302, "rights"),
+    },
+    "user_change_email": {
+        "employee": (E, E, None),
+        "hr": (200, 302, "email_asked"),
+        "case_manager": (200, 302, "email_asked"),
+        "medical": (200, 302, "email_asked"),
+        "superuser": (200, 302, "email_asked_rights"),
+    },
+    "contact_change_decide": {
+        "employee": (E, E, None),
+        "hr": (403, 403, None),
+        "case_manager": (200, 302, "confirmed"),
+        "medical": (200, 302, "confirmed"),
+        "superuser": (200, 302, "confirmed"),
+    },
+    "staff_change": {
+        "employee": (E, E, None),
+        "hr": (404, 404, None),
+        "case_manager": (404, 404, None),
+        "medical": (404, 404, None),
+        "superuser": (200, 302, "staff_rights"),
+    },
+    "password_form": {
+        "employee": (E, E, None),
+        "hr": (404, 404, None),
+        "case_manager": (404, 404, None),
+        "medical": (404, 404, None),
+        "superuser": (404, 404, None),
+    },
     # HR has an action of its own now ("send the invitation again"), so an action it lacks is refused with Django's
     # "no action selected" redirect instead of being ignored: still nothing changes.
-    "reset_2fa":         {"employee": (E, E, None), "hr": (200, 302, None), "case_manager": (200, 302, "reset"),
-                          "medical": (200, 302, "reset"), "superuser": (200, 302, "reset")},
-    "doc_other_change":  {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (200, 302, "doc_title"),
-                          "medical": (200, 302, "doc_title"), "superuser": (200, 302, "doc_title")},
-    "doc_other_download": {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (200, 200, None),
-                           "medical": (200, 200, None), "superuser": (200, 200, None)},
-    "doc_medical_change": {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (404, 404, None),
-                           "medical": (200, 302, "medical_unflagged"), "superuser": (200, 302, "medical_unflagged")},
-    "doc_medical_download": {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (404, 404, None),
-                             "medical": (200, 200, None), "superuser": (200, 200, None)},
-    "response_file_other": {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (200, 200, None),
-                            "medical": (200, 200, None), "superuser": (200, 200, None)},
-    "response_file_medical": {"employee": (E, E, None), "hr": (404, 404, None), "case_manager": (404, 404, None),
-                              "medical": (200, 200, None), "superuser": (200, 200, None)},
-    "access_log":        {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (200, 200, None),
-                          "medical": (200, 200, None), "superuser": (200, 200, None)},
-    "audit_events":      {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (200, 200, None),
-                          "medical": (200, 200, None), "superuser": (200, 200, None)},
-    "appointments":      {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (200, 200, None),
-                          "medical": (200, 200, None), "superuser": (200, 200, None)},
-    "group_add":         {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (403, 403, None),
-                          "medical": (403, 403, None), "superuser": (200, 302, "group_added")},
-    "group_change":      {"employee": (E, E, None), "hr": (403, 403, None), "case_manager": (403, 403, None),
-                          "medical": (403, 403, None), "superuser": (200, 302, "group_changed")},
+    "reset_2fa": {
+        "employee": (E, E, None),
+        "hr": (200, 302, None),
+        "case_manager": (200, 302, "reset"),
+        "medical": (200, 302, "reset"),
+        "superuser": (200, 302, "reset"),
+    },
+    "doc_other_change": {
+        "employee": (E, E, None),
+        "hr": (404, 404, None),
+        "case_manager": (200, 302, "doc_title"),
+        "medical": (200, 302, "doc_title"),
+        "superuser": (200, 302, "doc_title"),
+    },
+    "doc_other_download": {
+        "employee": (E, E, None),
+        "hr": (404, 404, None),
+        "case_manager": (200, 200, None),
+        "medical": (200, 200, None),
+        "superuser": (200, 200, None),
+    },
+    "doc_medical_change": {
+        "employee": (E, E, None),
+        "hr": (404, 404, None),
+        "case_manager": (404, 404, None),
+        "medical": (200, 302, "medical_unflagged"),
+        "superuser": (200, 302, "medical_unflagged"),
+    },
+    "doc_medical_download": {
+        "employee": (E, E, None),
+        "hr": (404, 404, None),
+        "case_manager": (404, 404, None),
+        "medical": (200, 200, None),
+        "superuser": (200, 200, None),
+    },
+    "response_file_other": {
+        "employee": (E, E, None),
+        "hr": (404, 404, None),
+        "case_manager": (200, 200, None),
+        "medical": (200, 200, None),
+        "superuser": (200, 200, None),
+    },
+    "response_file_medical": {
+        "employee": (E, E, None),
+        "hr": (404, 404, None),
+        "case_manager": (404, 404, None),
+        "medical": (200, 200, None),
+        "superuser": (200, 200, None),
+    },
+    "access_log": {
+        "employee": (E, E, None),
+        "hr": (403, 403, None),
+        "case_manager": (200, 200, None),
+        "medical": (200, 200, None),
+        "superuser": (200, 200, None),
+    },
+    "audit_events": {
+        "employee": (E, E, None),
+        "hr": (403, 403, None),
+        "case_manager": (200, 200, None),
+        "medical": (200, 200, None),
+        "superuser": (200, 200, None),
+    },
+    "appointments": {
+        "employee": (E, E, None),
+        "hr": (403, 403, None),
+        "case_manager": (200, 200, None),
+        "medical": (200, 200, None),
+        "superuser": (200, 200, None),
+    },
+    "group_add": {
+        "employee": (E, E, None),
+        "hr": (403, 403, None),
+        "case_manager": (403, 403, None),
+        "medical": (403, 403, None),
+        "superuser": (200, 302, "group_added"),
+    },
+    "group_change": {
+        "employee": (E, E, None),
+        "hr": (403, 403, None),
+        "case_manager": (403, 403, None),
+        "medical": (403, 403, None),
+        "superuser": (200, 302, "group_changed"),
+    },
     # the import page: HR's POST for another employer is refused (the form says so), provider staff see a preview
-    "import_employer_y": {"employee": (E, E, None), "hr": (200, 200, None), "case_manager": (200, 200, None),
-                          "medical": (200, 200, None), "superuser": (200, 200, None)},
+    "import_employer_y": {
+        "employee": (E, E, None),
+        "hr": (200, 200, None),
+        "case_manager": (200, 200, None),
+        "medical": (200, 200, None),
+        "superuser": (200, 200, None),
+    },
     # a confirmation of a file this session never previewed imports nothing (GET: the view is POST-only)
-    "import_confirm_forged": {"employee": (E, E, None), "hr": (405, 200, None), "case_manager": (405, 200, None),
-                              "medical": (405, 200, None), "superuser": (405, 200, None)},
-}  # fmt: skip
+    "import_confirm_forged": {
+        "employee": (E, E, None),
+        "hr": (405, 200, None),
+        "case_manager": (405, 200, None),
+        "medical": (405, 200, None),
+        "superuser": (405, 200, None),
+    },
+}
 
 
 def _expect_effect(effect, before, after, world, docs):
@@ -217,20 +365,30 @@ def _expect_effect(effect, before, after, world, docs):
     elif effect in ("email_asked", "email_asked_rights"):
         users[b]["first_name"] = "Bertus"  # the name changes at once; the address stays until confirmed
         if effect == "email_asked_rights":
-            users[b].update(is_staff=True, is_superuser=True, groups=("Casemanager",),
-                            perms=("view_medical_document",))  # fmt: skip
+            users[b].update(
+                is_staff=True, is_superuser=True, groups=("Casemanager",), perms=("view_medical_document",)
+            )
         (asked,) = [c for c in after["contact_changes"] if c[1] == TAKEOVER_EMAIL]
         assert asked[0] == b and asked[2] is None and asked[4] == "pending", asked
         before["contact_changes"] = sorted([*before["contact_changes"], asked])
     elif effect == "confirmed":
         users[world.a.pk]["email"] = ASKED_EMAIL
-        users[world.a.pk]["password"] = after["users"][world.a.pk]["password"]  # unchanged, read for the compare
-        before["contact_changes"] = [(u, e, m, r, "confirmed" if e == ASKED_EMAIL else s)
-                                     for u, e, m, r, s in before["contact_changes"]]  # fmt: skip
+        users[world.a.pk]["password"] = after["users"][world.a.pk][
+            "password"
+        ]  # unchanged, read for the compare
+        before["contact_changes"] = [
+            (u, e, m, r, "confirmed" if e == ASKED_EMAIL else s)
+            for u, e, m, r, s in before["contact_changes"]
+        ]
     elif effect in ("rights", "staff_rights"):
         target = b if effect == "rights" else world.hr_y.pk
-        users[target].update(first_name="Bertus", is_staff=True, is_superuser=True, groups=("Casemanager",),
-                             perms=("view_medical_document",))  # fmt: skip
+        users[target].update(
+            first_name="Bertus",
+            is_staff=True,
+            is_superuser=True,
+            groups=("Casemanager",),
+            perms=("view_medical_document",),
+        )
     elif effect == "reset":
         users[b]["devices"] = 0
     elif effect in ("created_plain", "created_staff"):
@@ -238,11 +396,17 @@ def _expect_effect(effect, before, after, world, docs):
         assert not new.has_usable_password(), "staff set a password for someone else"
         staff = effect == "created_staff"
         users[new.pk] = {
-            "email": NEW_EMAIL, "mobile": str(new.mobile),
-            "first_name": "Bertus", "is_staff": staff, "is_superuser": staff, "is_active": True,
-            "password": new.password, "groups": ("Casemanager",) if staff else (),
-            "perms": ("view_medical_document",) if staff else (), "devices": 0,
-        }  # fmt: skip
+            "email": NEW_EMAIL,
+            "mobile": str(new.mobile),
+            "first_name": "Bertus",
+            "is_staff": staff,
+            "is_superuser": staff,
+            "is_active": True,
+            "password": new.password,
+            "groups": ("Casemanager",) if staff else (),
+            "perms": ("view_medical_document",) if staff else (),
+            "devices": 0,
+        }
     elif effect == "doc_title":
         pk = str(docs["other_employer"].pk)
         before["documents"][pk] = ("Gewijzigd", False, world.c.pk)

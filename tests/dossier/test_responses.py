@@ -15,11 +15,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def plan(world):
-    traject = Traject.objects.create(employee=world.a, kind="verzuim", start="2026-10-01",
-                                     case_manager=world.case_manager)  # fmt: skip
+    traject = Traject.objects.create(
+        employee=world.a, kind="verzuim", start="2026-10-01", case_manager=world.case_manager
+    )
     document = document_for(world.a, title="Plan van aanpak Anna")
-    Document.objects.filter(pk=document.pk).update(traject=traject, note="Graag reageren.",
-                                                   action_needed_before="2026-12-31")  # fmt: skip
+    Document.objects.filter(pk=document.pk).update(
+        traject=traject, note="Graag reageren.", action_needed_before="2026-12-31"
+    )
     return Document.objects.get(pk=document.pk)
 
 
@@ -32,9 +34,16 @@ def test_document_page_shows_title_sender_note_inline_file_and_the_way_back(worl
     response = client_for(world.a).get(f"/dossier/documents/{plan.pk}/")
     body = response.content.decode()
     assert response.status_code == 200
-    for text in ("Plan van aanpak Anna", "Plan van aanpak", "Graag reageren.", "Terug naar mijn dossier",
-                 "Downloaden", f'<iframe class="document-view" src="/dossier/documents/{plan.pk}/file/"',
-                 "cm@arbo.nl", "31 december 2026"):  # fmt: skip
+    for text in (
+        "Plan van aanpak Anna",
+        "Plan van aanpak",
+        "Graag reageren.",
+        "Terug naar mijn dossier",
+        "Downloaden",
+        f'<iframe class="document-view" src="/dossier/documents/{plan.pk}/file/"',
+        "cm@arbo.nl",
+        "31 december 2026",
+    ):
         assert text in body, text
     assert "frame-src 'self'" in response["Content-Security-Policy"]
     assert AccessLog.objects.filter(subject=world.a, document=plan, action="view_document_page").count() == 1
@@ -58,8 +67,13 @@ def test_open_action_is_at_the_top_of_the_dossier_until_the_employee_responds(wo
 
 def test_response_is_saved_audited_shown_and_announced_without_content(world, client_for, plan, deliver_mail):
     client = client_for(world.a)
-    response = _post(client, plan, agreement="disagree", own_view="Ik wil eerst halve dagen werken.",
-                     attachment=SimpleUploadedFile("visie.pdf", pdf_bytes("Visie")))  # fmt: skip
+    response = _post(
+        client,
+        plan,
+        agreement="disagree",
+        own_view="Ik wil eerst halve dagen werken.",
+        attachment=SimpleUploadedFile("visie.pdf", pdf_bytes("Visie")),
+    )
     assert response.status_code == 302 and response["Location"].endswith("#responses")
     saved = Response.objects.get(document=plan)
     assert saved.agreement == "disagree" and saved.author == world.a and saved.file and saved.size

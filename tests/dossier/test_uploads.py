@@ -154,9 +154,15 @@ def test_download_streams_without_growing_memory_by_the_file_size(world, client_
         handle.write(b"%PDF-1.4\n")
         handle.truncate(size)
     document = Document.objects.create(
-        employee=world.a, category="overig", title="Groot", file=name, original_name="groot.pdf",
-        content_type="application/pdf", size=size, sha256="0" * 64,
-    )  # fmt: skip
+        employee=world.a,
+        category="overig",
+        title="Groot",
+        file=name,
+        original_name="groot.pdf",
+        content_type="application/pdf",
+        size=size,
+        sha256="0" * 64,
+    )
     client = client_for(world.a)
     tracemalloc.start()
     try:

@@ -18,25 +18,52 @@ def _cases(user):
     request = RequestFactory().post("/")
     request.session = {}
     return [
-        (accounts_forms.LoginForm, {"request": request}, [{}, {"username": "geen-mail", "password": "x"},
-                                                          {"username": user.email, "password": "fout"},
-                                                          {"username": "a@b.nl", "password": TOO_LONG}]),
-        (accounts_forms.PasswordResetRequestForm, {}, [{}, {"birth_date": "31-02-1985", "email": "nee"},
-                                                       {"birth_date": "x" * 40, "email": "a@" + "b" * 300}]),
-        (accounts_forms.NewPasswordForm, {"user": user}, [{}, {"new_password1": "kort", "new_password2": "kort"},
-                                                         {"new_password1": "password123", "new_password2": "x"},
-                                                         {"new_password1": "jan.jansen@example.nl",
-                                                          "new_password2": "jan.jansen@example.nl"},
-                                                         {"new_password1": "Jansen1234", "new_password2": "Jansen1234"},
-                                                         {"new_password1": TOO_LONG, "new_password2": TOO_LONG}]),
-        (accounts_forms.PasswordChangeForm, {"user": user}, [{}, {"old_password": "fout", "new_password1": "a",
-                                                                  "new_password2": "a"}]),
+        (
+            accounts_forms.LoginForm,
+            {"request": request},
+            [
+                {},
+                {"username": "geen-mail", "password": "x"},
+                {"username": user.email, "password": "fout"},
+                {"username": "a@b.nl", "password": TOO_LONG},
+            ],
+        ),
+        (
+            accounts_forms.PasswordResetRequestForm,
+            {},
+            [
+                {},
+                {"birth_date": "31-02-1985", "email": "nee"},
+                {"birth_date": "x" * 40, "email": "a@" + "b" * 300},
+            ],
+        ),
+        (
+            accounts_forms.NewPasswordForm,
+            {"user": user},
+            [
+                {},
+                {"new_password1": "kort", "new_password2": "kort"},
+                {"new_password1": "password123", "new_password2": "x"},
+                {"new_password1": "jan.jansen@example.nl", "new_password2": "jan.jansen@example.nl"},
+                {"new_password1": "Jansen1234", "new_password2": "Jansen1234"},
+                {"new_password1": TOO_LONG, "new_password2": TOO_LONG},
+            ],
+        ),
+        (
+            accounts_forms.PasswordChangeForm,
+            {"user": user},
+            [{}, {"old_password": "fout", "new_password1": "a", "new_password2": "a"}],
+        ),
         (twofactor_forms.MethodForm, {}, [{}, {"method": "fax"}]),
         (twofactor_forms.PhoneForm, {}, [{}, {"number": "123"}, {"number": "06abc"}]),
         (twofactor_forms.TokenForm, {}, [{}, {"token": "1" * 40}]),
         (twofactor_forms.VerifyForm, {}, [{}, {"token": "1" * 40}]),
-        (twofactor_forms.ReauthForm, {"user": user, "request": request}, [{}, {"password": "fout", "token": "1"}]),
-    ]  # fmt: skip
+        (
+            twofactor_forms.ReauthForm,
+            {"user": user, "request": request},
+            [{}, {"password": "fout", "token": "1"}],
+        ),
+    ]
 
 
 def _errors(form_class, kwargs, data, language) -> list[str]:

@@ -25,8 +25,10 @@ def test_a_whole_journey_leaves_its_events(client, enrolled_user, verify, passwo
     client.post("/accounts/login/", {"username": enrolled_user.email, "password": password})
     client.post("/twofactor/verify/", {"token": "000000"})
     client.post("/accounts/logout/")
-    client.post("/accounts/password-reset/", {"birth_date": "04-07-1985", "email": enrolled_user.email,
-                                               "g-recaptcha-response": captcha()})  # fmt: skip
+    client.post(
+        "/accounts/password-reset/",
+        {"birth_date": "04-07-1985", "email": enrolled_user.email, "g-recaptcha-response": captcha()},
+    )
     kinds = list(AuditEvent.objects.order_by("pk").values_list("kind", flat=True))
     for kind in (
         "login_failure",
@@ -57,7 +59,9 @@ def test_document_views_and_downloads_leave_one_access_log_row_each_and_no_audit
     client = client_for(world.a)
     client.get(f"/dossier/documents/{document.pk}/")
     client.get(f"/dossier/documents/{document.pk}/file/?download=1")
-    assert list(AccessLog.objects.filter(document=document).order_by("pk").values_list("action", flat=True)) == [
+    assert list(
+        AccessLog.objects.filter(document=document).order_by("pk").values_list("action", flat=True)
+    ) == [
         AccessLog.Action.VIEW_DOCUMENT_PAGE,
         AccessLog.Action.DOWNLOAD_DOCUMENT,
     ]
@@ -128,8 +132,14 @@ def test_prune_never_removes_an_employees_response_with_the_logs(world, settings
 
     document = document_for(world.a, title="Plan van aanpak")
     attachment = ContentFile(pdf_bytes("bijlage"), name="b.pdf")
-    response, _ = response_create(document=document, author=world.a, agreement="agree", own_view="Akkoord.",
-                                  submission=uuid.uuid4(), upload=attachment)  # fmt: skip
+    response, _ = response_create(
+        document=document,
+        author=world.a,
+        agreement="agree",
+        own_view="Akkoord.",
+        submission=uuid.uuid4(),
+        upload=attachment,
+    )
     Response.objects.filter(pk=response.pk).update(at=timezone.now() - timedelta(days=2000))
     call_command("prune_audit")
     call_command("documents_sweep")
@@ -168,8 +178,10 @@ def test_every_second_factor_event_records_the_client_ip(client, login, user, pa
 def test_a_reset_of_ones_own_method_records_the_ip(verified_client, enrolled_user, password):
     from tests.conftest import totp_code
 
-    verified_client.post("/account/settings/reauth/?next=/account/settings/reset/",
-                         {"password": password, "token": enrolled_user.recovery_codes[0]})  # fmt: skip
+    verified_client.post(
+        "/account/settings/reauth/?next=/account/settings/reset/",
+        {"password": password, "token": enrolled_user.recovery_codes[0]},
+    )
     verified_client.post("/account/settings/reset/")
     page = verified_client.get("/twofactor/setup/app/").content.decode()
     assert totp_code()
@@ -181,4 +193,6 @@ def test_a_reset_of_ones_own_method_records_the_ip(verified_client, enrolled_use
     verified_client.post("/twofactor/setup/app/", {"token": pyotp.TOTP(secret).now()})
     event = AuditEvent.objects.get(kind="otp_reset", user=enrolled_user)
     assert event.ip == "127.0.0.1"
-    assert AuditEvent.objects.filter(kind="otp_success", user=enrolled_user).exclude(ip="127.0.0.1").count() == 0
+    assert (
+        AuditEvent.objects.filter(kind="otp_success", user=enrolled_user).exclude(ip="127.0.0.1").count() == 0
+    )

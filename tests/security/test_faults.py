@@ -25,8 +25,9 @@ def test_postgresql_connections_dropped_while_the_portal_runs(live_server):
 
     assert urlopen(f"{live_server.url}/healthz/").read() == b"ok"
     db = django_settings.DATABASES["default"]
-    with psycopg.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres",
-                         autocommit=True) as admin:  # fmt: skip
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres", autocommit=True
+    ) as admin:
         killed = admin.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
             "WHERE datname = %s AND pid <> pg_backend_pid()",
@@ -63,10 +64,23 @@ def redis_full(settings):
         pytest.skip("redis-server is not installed")
     port = free_port()
     server = subprocess.Popen(  # noqa: S603 - a fixed local command
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--maxmemory", "1", "--maxmemory-policy", "noeviction"],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--maxmemory",
+            "1",
+            "--maxmemory-policy",
+            "noeviction",
+        ],
         stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    )
     try:
         client = redis.Redis(port=port)
         for _ in range(100):
@@ -77,8 +91,12 @@ def redis_full(settings):
                 time.sleep(0.05)
         with pytest.raises(redis.exceptions.OutOfMemoryError):
             client.set("probe", "x")
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                       "LOCATION": f"redis://127.0.0.1:{port}/0"}}  # fmt: skip
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": f"redis://127.0.0.1:{port}/0",
+            }
+        }
         yield
     finally:
         server.terminate()
@@ -90,7 +108,9 @@ def _password_checked(monkeypatch) -> list:
 
     checked = []
     original = User.check_password
-    monkeypatch.setattr(User, "check_password", lambda self, raw: checked.append(self.pk) or original(self, raw))
+    monkeypatch.setattr(
+        User, "check_password", lambda self, raw: checked.append(self.pk) or original(self, raw)
+    )
     return checked
 
 
@@ -149,7 +169,7 @@ def test_redis_down_sms_sending_fails_closed(client, login, user, settings, sms_
     """SMS caps fail closed (SMS pumping costs money): no SMS, a clear message, the app remains."""
     login(user)
     settings.CACHES = _unreachable_redis()
-    response = client.post("/twofactor/setup/sms/send/", { "number": "+31612345678"})
+    response = client.post("/twofactor/setup/sms/send/", {"number": "+31612345678"})
     assert response.status_code == 429
     assert sms_outbox.messages() == []
 

@@ -49,9 +49,11 @@ def test_unknown_email_is_limited_exactly_like_a_known_one(client, user, deliver
     assert known.status_code == unknown.status_code == 429
     # Only the typed email differs (it is kept in the field and in the "Wachtwoord vergeten" link, issue 17).
     strip = lambda r: (  # noqa: E731
-        r.content.decode().split('name="csrfmiddlewaretoken"')[0].replace(user.email.replace("@", "%40"), "E")
+        r.content.decode()
+        .split('name="csrfmiddlewaretoken"')[0]
+        .replace(user.email.replace("@", "%40"), "E")
         .replace("niemand%40example.nl", "E")
-    )  # fmt: skip
+    )
     assert strip(known) == strip(unknown)
     deliver_mail()
     assert len(mail.outbox) == 1  # only the real owner hears of it

@@ -94,12 +94,22 @@ def test_security_headers_on_every_response(client, settings):
 
 def test_check_deploy_with_production_settings_prints_no_warning(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RECAPTCHA", "DJANGO", "TWILIO", "SMS_"))}
-    env.update({**PRODUCTION, "SECRET_KEY": secrets.token_urlsafe(50), "VAR_DIR": str(tmp_path),
-                "DJANGO_SETTINGS_MODULE": "portal.settings.base"})  # fmt: skip
+    env.update(
+        {
+            **PRODUCTION,
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "VAR_DIR": str(tmp_path),
+            "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+        }
+    )
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 

@@ -53,7 +53,7 @@ def test_sms_setup_any_number(settings, tmp_path, login, client, user, number):
     files_before = set(tmp_path.glob("*.txt"))
     before = snapshot()
 
-    response = client.post("/twofactor/setup/sms/send/", { "number": number})
+    response = client.post("/twofactor/setup/sms/send/", {"number": number})
 
     new_files = set(tmp_path.glob("*.txt")) - files_before
     allowed = _sms_allowed(number)

@@ -68,7 +68,9 @@ def test_a_password_only_session_expires_at_the_second_step(user):
         assert otp.pending_login_expired(request)
 
 
-@pytest.mark.parametrize(("number", "shown"), [("+31612345678", "+31 •••• ••78"), ("", "••••"), ("12345", "••••")])
+@pytest.mark.parametrize(
+    ("number", "shown"), [("+31612345678", "+31 •••• ••78"), ("", "••••"), ("12345", "••••")]
+)
 def test_a_number_is_masked_to_its_last_two_digits(number, shown):
     assert otp.mask_number(number) == shown
 
@@ -83,8 +85,18 @@ def test_recovery_codes_leave_the_session_after_their_time(user):
     assert otp.RECOVERY_CODES not in request.session
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:x",
-                                    "http:/evil.example", "", None])  # fmt: skip
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example",
+        "/\\evil.example",
+        "javascript:x",
+        "http:/evil.example",
+        "",
+        None,
+    ],
+)
 def test_next_never_leaves_the_site(target):
     assert otp.safe_next(target) is None
 

@@ -44,13 +44,28 @@ def _reauth(client):
     [
         ("https://portal.example.nl", "portal.example.nl", ["https://portal.example.nl"], True),
         ("https://portal.example.nl", "example.nl", ["https://portal.example.nl"], True),  # a parent domain
-        ("https://portal.example.nl", "example.nl", ["https://portal.example.nl", "https://www.example.nl"], True),
+        (
+            "https://portal.example.nl",
+            "example.nl",
+            ["https://portal.example.nl", "https://www.example.nl"],
+            True,
+        ),
         ("http://portal.example.nl", "portal.example.nl", ["http://portal.example.nl"], False),  # not https
         ("https://portal.example.nl", "other.nl", ["https://portal.example.nl"], False),  # RP id elsewhere
         ("https://portal.example.nl", "example.nl", ["https://evil.example.com"], False),  # origin elsewhere
-        ("https://portal.example.nl", "portal.example.nl", ["https://a.portal.example.nl"], False),  # site missing
+        (
+            "https://portal.example.nl",
+            "portal.example.nl",
+            ["https://a.portal.example.nl"],
+            False,
+        ),  # site missing
         ("https://portal.example.nl", "", ["https://portal.example.nl"], False),
-        ("https://notexample.nl", "example.nl", ["https://notexample.nl"], False),  # a suffix is not a subdomain
+        (
+            "https://notexample.nl",
+            "example.nl",
+            ["https://notexample.nl"],
+            False,
+        ),  # a suffix is not a subdomain
     ],
 )
 def test_relying_party_problems_table(site_url, rp, origins, ok):
@@ -87,15 +102,30 @@ def test_start_up_refuses_a_mismatch_with_debug_off_only(settings):
 
 def test_start_up_with_debug_off_stops_on_a_mismatched_relying_party(tmp_path):
     env = {
-        **os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.base", "DEBUG": "0", "SECRET_KEY": "x" * 50,
-        "ALLOWED_HOSTS": "portal.example.nl", "SITE_URL": "https://portal.example.nl",
-        "DEFAULT_FROM_EMAIL": "a@example.nl", "SMS_GATEWAY": "twilio", "TWILIO_ACCOUNT_SID": "AC1",
-        "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM_NUMBER": "+3197000000000", "PASSKEY_RP_ID": "elders.nl",
-        "VAR_DIR": str(tmp_path), "DEV_APPS": "0", "RECAPTCHA_PUBLIC_KEY": "k", "RECAPTCHA_PRIVATE_KEY": "k",
-    }  # fmt: skip
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+        "DEBUG": "0",
+        "SECRET_KEY": "x" * 50,
+        "ALLOWED_HOSTS": "portal.example.nl",
+        "SITE_URL": "https://portal.example.nl",
+        "DEFAULT_FROM_EMAIL": "a@example.nl",
+        "SMS_GATEWAY": "twilio",
+        "TWILIO_ACCOUNT_SID": "AC1",
+        "TWILIO_AUTH_TOKEN": "t",
+        "TWILIO_FROM_NUMBER": "+3197000000000",
+        "PASSKEY_RP_ID": "elders.nl",
+        "VAR_DIR": str(tmp_path),
+        "DEV_APPS": "0",
+        "RECAPTCHA_PUBLIC_KEY": "k",
+        "RECAPTCHA_PRIVATE_KEY": "k",
+    }
     env.pop("REDIS_URL", None)
     result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy"], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", "check", "--deploy"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert "portal.E001" in result.stderr + result.stdout and "RP id" in result.stderr + result.stdout
@@ -333,20 +363,27 @@ def test_begin_options_list_only_the_users_own_passkeys(client, login, user, use
 # ----------------------------------------------------------------------------------------------- ending
 def _ceremony_passes(monkeypatch, device):
     """The browser's side is proven in tests/browser/test_passkeys.py; here the verified assertion is given."""
-    monkeypatch.setattr(passkeys.PortalWebAuthnHelper, "authenticate_complete",
-                        lambda self, user, state, data: device)  # fmt: skip
+    monkeypatch.setattr(
+        passkeys.PortalWebAuthnHelper, "authenticate_complete", lambda self, user, state, data: device
+    )
 
 
 def test_passkey_login_ends_like_a_code_rotated_key_next_and_audit(client, password, user, monkeypatch):
     device = passkey_for(user)
-    client.post("/accounts/login/", {"username": user.email, "password": password, "next": "/dossier/documents/"})
+    client.post(
+        "/accounts/login/", {"username": user.email, "password": password, "next": "/dossier/documents/"}
+    )
     client.get("/twofactor/?next=/account/settings/")
     client.post(BEGIN_AUTH)
     key_before = client.session.session_key
     _ceremony_passes(monkeypatch, device)
-    response = client.post(COMPLETE_AUTH + "?next=https://evil.example/", data="{}", content_type="application/json")
+    response = client.post(
+        COMPLETE_AUTH + "?next=https://evil.example/", data="{}", content_type="application/json"
+    )
     assert response.status_code == 200
-    assert response.json()["redirect_url"] == "/account/settings/"  # the stored next; the forged one is ignored
+    assert (
+        response.json()["redirect_url"] == "/account/settings/"
+    )  # the stored next; the forged one is ignored
     session = client.session
     assert session.session_key != key_before
     assert session["otp_device_id"] == device.persistent_id

@@ -20,13 +20,17 @@ pytestmark = pytest.mark.django_db
 
 def _sms(user, *, confirmed=True, age_days=0):
     device = SMSDevice.objects.create(user=user, name="sms", number="+31612345678", confirmed=confirmed)
-    SMSDevice.objects.filter(pk=device.pk).update(created_at=timezone.now() - datetime.timedelta(days=age_days))
+    SMSDevice.objects.filter(pk=device.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=age_days)
+    )
     return device
 
 
 def _app(user, *, confirmed=True, age_days=0):
     device = TOTPDeviceFactory(user=user, confirmed=confirmed)
-    TOTPDevice.objects.filter(pk=device.pk).update(created_at=timezone.now() - datetime.timedelta(days=age_days))
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=age_days)
+    )
     return device
 
 
@@ -84,7 +88,9 @@ def test_the_token_step_reads_the_device_row_once(client, login, enrolled_user):
         assert "FOR UPDATE" in device_reads[1]
 
 
-def test_a_device_removed_between_the_page_and_the_code_does_not_count(client, login, enrolled_user, monkeypatch):
+def test_a_device_removed_between_the_page_and_the_code_does_not_count(
+    client, login, enrolled_user, monkeypatch
+):
     """The row is gone when the code arrives (the method was reset elsewhere): a refusal, not an error."""
     login(enrolled_user)
     real = selectors.primary_device_ref

@@ -48,14 +48,17 @@ def test_reauth_resend_button_sits_before_confirm_and_answers_in_place(sms_verif
     assert form.index('form="resend-form"') < form.index(">Bevestigen</button>")  # part of the same layout
     assert "js/resend.js" in page and "<script>" not in page  # static file (CSP: no inline script)
     with time_machine.travel(time.time() + 200):
-        answer = client.post("/account/settings/reauth/send-sms/?next=/account/settings/reset/",
-                             HTTP_X_REQUESTED_WITH="fetch")  # fmt: skip
+        answer = client.post(
+            "/account/settings/reauth/send-sms/?next=/account/settings/reset/", HTTP_X_REQUESTED_WITH="fetch"
+        )
     assert answer.status_code == 200 and answer["Content-Type"] == "application/json"
     assert "+31 •••• ••78" in answer.json()["messages"][0]
     assert len(sms_outbox.messages()) == 3
 
 
-def test_reset_page_chooses_the_method_and_warns_about_printed_codes(sms_verified, sms_outbox, password, sms_user):
+def test_reset_page_chooses_the_method_and_warns_about_printed_codes(
+    sms_verified, sms_outbox, password, sms_user
+):
     from twofactor.services import recovery_codes_replace
 
     recovery_codes_replace(user=sms_user)
@@ -64,9 +67,13 @@ def test_reset_page_chooses_the_method_and_warns_about_printed_codes(sms_verifie
         client.get(REAUTH)
         client.post(REAUTH, {"password": password, "token": sms_outbox.last_code()})
         page = client.get("/account/settings/reset/").content.decode()
-        assert "U heeft nog 10 herstelcodes. Die werken niet meer zodra de nieuwe methode is ingesteld" in page
+        assert (
+            "U heeft nog 10 herstelcodes. Die werken niet meer zodra de nieuwe methode is ingesteld" in page
+        )
         assert 'value="app"' in page
-        assert client.post("/account/settings/reset/", {"method": "app"})["Location"] == "/twofactor/setup/app/"
+        assert (
+            client.post("/account/settings/reset/", {"method": "app"})["Location"] == "/twofactor/setup/app/"
+        )
         assert "twofactor.resetting" in client.session
 
 
@@ -102,8 +109,12 @@ def test_reauth_never_claims_an_sms_that_the_hourly_cap_refused(sms_verified, sm
         with time_machine.travel(start + 61 * n):
             client.post("/account/settings/reauth/send-sms/?next=/account/settings/reset/")
     assert len(sms_outbox.messages()) == 5
-    with time_machine.travel(start + 61 * 5 + settings.TWOFACTOR_SMS_CODE_VALIDITY):  # the last code has expired
+    with time_machine.travel(
+        start + 61 * 5 + settings.TWOFACTOR_SMS_CODE_VALIDITY
+    ):  # the last code has expired
         page = client.get(REAUTH).content.decode()
     assert len(sms_outbox.messages()) == 5
     assert "We hebben een sms-code gestuurd" not in page
-    assert re.search(r"te veel sms-codes aangevraagd\. Probeer het over \d+ minuten opnieuw", page), page[:3000]
+    assert re.search(r"te veel sms-codes aangevraagd\. Probeer het over \d+ minuten opnieuw", page), page[
+        :3000
+    ]

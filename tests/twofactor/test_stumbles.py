@@ -22,7 +22,9 @@ def test_new_recovery_codes_have_no_look_alike_characters(user):
 
 def test_old_recovery_code_keeps_working(client, login, enrolled_user):
     device = StaticDevice.objects.get(user=enrolled_user)
-    StaticToken.objects.create(device=device, token="lio2k7xa")  # django-otp's old base32 shape, look-alikes and all
+    StaticToken.objects.create(
+        device=device, token="lio2k7xa"
+    )  # django-otp's old base32 shape, look-alikes and all
     login(enrolled_user)
     assert client.post("/twofactor/verify/", {"token": "LIO2 K7XA"})["Location"] == "/dossier/"
 
@@ -35,8 +37,9 @@ def test_new_recovery_code_typed_in_capitals_with_a_space_or_dash_works(client, 
 
 
 @pytest.mark.parametrize("page", ["verify", "reauth"])
-def test_fields_that_take_a_recovery_code_open_a_text_keyboard_and_explain_it(client, login, enrolled_user, verify,
-                                                                               page):  # fmt: skip
+def test_fields_that_take_a_recovery_code_open_a_text_keyboard_and_explain_it(
+    client, login, enrolled_user, verify, page
+):
     if page == "verify":
         login(enrolled_user)
         body = client.get("/twofactor/verify/").content.decode()

@@ -109,7 +109,7 @@ def test_enrol_sms_end_to_end_with_the_file_gateway(client, login, user, sms_out
     ):
         assert text in page, text
     assert 'value="+31612345678"' in page  # the number known in the dossier
-    response = client.post("/twofactor/setup/sms/send/", { "number": "06 87654321"})
+    response = client.post("/twofactor/setup/sms/send/", {"number": "06 87654321"})
     assert response.status_code == 302
     message = sms_outbox.messages()[-1]
     assert "To: +31687654321" in message and "Verzuimportaal" in message and "Jan" not in message
@@ -124,14 +124,14 @@ def test_enrol_sms_end_to_end_with_the_file_gateway(client, login, user, sms_out
 def test_enrol_sms_in_english_sends_an_english_sms(client, login, user_factory, sms_outbox):
     emma = user_factory(language="en")
     login(emma)
-    client.post("/twofactor/setup/sms/send/", { "number": "+31612345678"})
+    client.post("/twofactor/setup/sms/send/", {"number": "+31612345678"})
     assert "is your login code for Verzuimportaal" in sms_outbox.messages()[-1]
 
 
 @pytest.mark.parametrize("number", ["+12025550123", "+447911123456", "+79161234567"])
 def test_enrol_sms_number_outside_the_allow_list_is_refused(client, login, user, sms_outbox, number):
     login(user)
-    response = client.post("/twofactor/setup/sms/send/", { "number": number})
+    response = client.post("/twofactor/setup/sms/send/", {"number": number})
     assert response.status_code == 429
     assert "alleen naar mobiele nummers in Nederland of de EU" in response.content.decode()
     assert sms_outbox.messages() == []
@@ -139,7 +139,7 @@ def test_enrol_sms_number_outside_the_allow_list_is_refused(client, login, user,
 
 def test_enrol_sms_unconfirmed_device_does_not_let_anyone_in(client, login, user, sms_outbox):
     login(user)
-    client.post("/twofactor/setup/sms/send/", { "number": "+31612345678"})
+    client.post("/twofactor/setup/sms/send/", {"number": "+31612345678"})
     assert client.get("/dossier/").status_code == 302
     assert client.post("/twofactor/setup/sms/", {"validate": "1", "token": "123"}).status_code == 400
 
@@ -174,7 +174,7 @@ def test_user_with_a_device_cannot_skip_to_enrolment(client, login, enrolled_use
     login(enrolled_user)
     assert client.get("/twofactor/setup/")["Location"] == "/twofactor/verify/"
     assert client.get("/twofactor/setup/app/")["Location"] == "/twofactor/verify/"
-    response = client.post("/twofactor/setup/sms/send/", { "number": "+31612345678"})
+    response = client.post("/twofactor/setup/sms/send/", {"number": "+31612345678"})
     assert response["Location"] == "/twofactor/verify/"
     assert not SMSDevice.objects.filter(user=enrolled_user).exists()
 
@@ -335,7 +335,7 @@ def test_sms_provider_failure_tells_the_user_and_changes_nothing(client, login, 
         f"http://127.0.0.1:{__import__('tests.conftest', fromlist=['free_port']).free_port()}"
     )
     login(user)
-    response = client.post("/twofactor/setup/sms/send/", { "number": "+31612345678"})
+    response = client.post("/twofactor/setup/sms/send/", {"number": "+31612345678"})
     body = response.content.decode()
     assert response.status_code == 503
     assert "SMS kon niet worden verstuurd" in body and "authenticatie-app" in body
@@ -377,7 +377,7 @@ def test_reset_with_reauth_keeps_the_old_method_until_the_new_one_is_confirmed(
     )
     assert response["Location"] == "/account/settings/reset/"
     assert client.post("/account/settings/reset/")["Location"] == "/twofactor/setup/"
-    client.post("/twofactor/setup/sms/send/", { "number": "+31612345678"})
+    client.post("/twofactor/setup/sms/send/", {"number": "+31612345678"})
     # half-way: the app still works in another browser, and the new SMS device alone lets nobody in
     assert TOTPDevice.objects.filter(user=enrolled_user, confirmed=True).exists()
     from django.test import Client
@@ -473,8 +473,10 @@ def test_new_recovery_codes_after_logging_in_with_one_keep_the_session(
 ):
     client.post("/accounts/login/", {"username": enrolled_user.email, "password": password})
     client.post("/twofactor/verify/", {"token": enrolled_user.recovery_codes[0]})
-    client.post("/account/settings/reauth/?next=/account/settings/recovery-codes/",
-                {"password": password, "token": enrolled_user.recovery_codes[1]})  # fmt: skip
+    client.post(
+        "/account/settings/reauth/?next=/account/settings/recovery-codes/",
+        {"password": password, "token": enrolled_user.recovery_codes[1]},
+    )
     client.post("/account/settings/recovery-codes/")
     page = client.get("/twofactor/recovery-codes/")
     assert page.status_code == 200
@@ -486,8 +488,10 @@ def test_new_recovery_codes_after_logging_in_with_one_keep_the_session(
 
 def test_a_started_reset_expires(verified_client, enrolled_user, password):
     client = verified_client
-    client.post("/account/settings/reauth/?next=/account/settings/reset/",
-                {"password": password, "token": enrolled_user.recovery_codes[0]})  # fmt: skip
+    client.post(
+        "/account/settings/reauth/?next=/account/settings/reset/",
+        {"password": password, "token": enrolled_user.recovery_codes[0]},
+    )
     client.post("/account/settings/reset/")
     assert client.get("/twofactor/setup/app/").status_code == 200
     start = time.time()
@@ -535,8 +539,10 @@ def test_sms_user_can_reauthenticate_with_an_sms_code(client, login, sms_user, s
         assert "Stuur een nieuwe sms-code" in page
         client.post("/account/settings/reauth/send-sms/?next=/account/settings/reset/")
         assert len(sms_outbox.messages()) == 2  # within the cool-down: the code sent stays the one to use
-        response = client.post("/account/settings/reauth/?next=/account/settings/reset/",
-                               {"password": password, "token": sms_outbox.last_code()})  # fmt: skip
+        response = client.post(
+            "/account/settings/reauth/?next=/account/settings/reset/",
+            {"password": password, "token": sms_outbox.last_code()},
+        )
         assert response["Location"] == "/account/settings/reset/"
 
 

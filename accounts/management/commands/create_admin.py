@@ -18,7 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--email", required=True)
         parser.add_argument("--first-name", default="")
         parser.add_argument("--last-name", default="")
-        parser.add_argument("--new-link", action="store_true", help="only a new link for an existing administrator")
+        parser.add_argument(
+            "--new-link", action="store_true", help="only a new link for an existing administrator"
+        )
 
     def handle(self, *args, email, first_name, last_name, new_link=False, **options):
         email = User.objects.normalize_email(email.strip())
@@ -34,7 +36,9 @@ class Command(BaseCommand):
             if existing is not None:
                 raise CommandError(f"{email} already has an account (use --new-link for a new link).")
             try:
-                _, link = services.admin_create_with_link(email=email, first_name=first_name, last_name=last_name)
+                _, link = services.admin_create_with_link(
+                    email=email, first_name=first_name, last_name=last_name
+                )
             except ValidationError as exc:
                 raise CommandError("; ".join(exc.messages)) from exc
         minutes = settings.PASSWORD_RESET_TIMEOUT // 60

@@ -14,7 +14,9 @@ from core.models import AppendOnlyModel
 
 def append_only_logs() -> list:
     """The logs only: append-only models that say `is_log`. Dossier content (responses) is never pruned here."""
-    return [m for m in apps.get_models() if issubclass(m, AppendOnlyModel) and m.is_log and not m._meta.abstract]
+    return [
+        m for m in apps.get_models() if issubclass(m, AppendOnlyModel) and m.is_log and not m._meta.abstract
+    ]
 
 
 class Command(BaseCommand):

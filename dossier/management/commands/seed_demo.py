@@ -24,4 +24,6 @@ class Command(BaseCommand):
         example = Path(settings.VAR_DIR) / "demo" / "medewerkers-import.csv"
         example.parent.mkdir(parents=True, exist_ok=True)
         example.write_text(demo.import_example_csv(), encoding="utf-8")
-        self.stdout.write(f"HR's bulk import: log in as hr@bakkerij-demo.nl, Gebruikers > Importeren, file {example}.")
+        self.stdout.write(
+            f"HR's bulk import: log in as hr@bakkerij-demo.nl, Gebruikers > Importeren, file {example}."
+        )
