@@ -92,19 +92,27 @@ def void(*, email: str, ip: str) -> None:
 
 
 def _attempt(*, email: str, ip: str, now: int) -> Verdict:
+    """The account's wait and the address's sliding window (core/throttling.py's rule) read in one round trip;
+    an allowed attempt is then counted on both."""
     count_key, last_key, told_key = _keys(email)
-    values = cache.get_many([count_key, last_key])
+    window = throttling.Window.at(now, period=IP_PERIOD)
+    ip_key = throttling.window_key(_IP_SCOPE, ip, period=IP_PERIOD, now=now)
+    ip_previous = throttling.window_key(_IP_SCOPE, ip, period=IP_PERIOD, now=now - IP_PERIOD)
+    values = cache.get_many([count_key, last_key, ip_key, ip_previous])
     failures, last = values.get(count_key, 0), values.get(last_key, 0)
     wait = wait_after(failures)
     if wait and now < last + wait:
         return Verdict(False, last + wait)
     if wait >= MAX_WAIT:  # the longest wait is over: start counting again
         cache.delete_many([count_key, last_key, told_key])
-    ip_verdict = throttling.peek(_IP_SCOPE, ip, limit=IP_LIMIT, period=IP_PERIOD, now=now)
-    if not ip_verdict.allowed:
-        return Verdict(False, now + ip_verdict.retry_after)
-    cache.add(count_key, 0, timeout=_TTL)
-    cache.incr(count_key)
+    if values.get(ip_key, 0) + values.get(ip_previous, 0) * window.overlap + 1 > IP_LIMIT:
+        return Verdict(False, now + window.retry_after)
+    _count(count_key, _TTL)
     cache.set(last_key, now, timeout=_TTL)
-    throttling.count(_IP_SCOPE, ip, limit=IP_LIMIT, period=IP_PERIOD)
+    _count(ip_key, 2 * IP_PERIOD + 1)
     return Verdict(True)
+
+
+def _count(key: str, timeout: int) -> None:
+    if not cache.add(key, 1, timeout=timeout):  # the first of its window: one round trip
+        cache.incr(key)

@@ -38,20 +38,22 @@ def user_login(*, request, user: User, chosen_language: str | None) -> None:
     """Log the user in (Django rotates the session key) and settle the language.
 
     A language the visitor picked with the flags before logging in becomes the user's preference; otherwise the
-    stored preference applies from now on.
+    stored preference applies from now on. The login's rows (last_login, the language, the event) commit together:
+    one wait for the disk, and never an event without its login or the reverse.
     """
-    auth_login(request, user, backend="accounts.backends.EmailBackend")  # Django writes last_login
+    with transaction.atomic():
+        auth_login(request, user, backend="accounts.backends.EmailBackend")  # Django writes last_login
+        if supported_language(chosen_language) and chosen_language != user.language:
+            user.language = chosen_language
+            user.save(update_fields=["language"])
+        audit.record(Event.LOGIN_SUCCESS, user=user, ip=throttling.client_ip(request))
     now = time.time()
     request.session[SESSION_PASSWORD_AT] = now
     # For the sessions page (and the idle and absolute clocks, which start here): when, and in which browser.
     request.session[STARTED] = request.session[LAST_SEEN] = now
     request.session[USER_AGENT] = request.META.get("HTTP_USER_AGENT", "")[:300]
     request.session[GENERATION] = user.session_generation
-    if supported_language(chosen_language) and chosen_language != user.language:
-        user.language = chosen_language
-        user.save(update_fields=["language"])
     lockout.record_success(email=user.email, ip=throttling.client_ip(request))
-    audit.record(Event.LOGIN_SUCCESS, user=user, ip=throttling.client_ip(request))
 
 
 def login_failed(*, email: str, ip: str) -> None:

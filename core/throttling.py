@@ -95,9 +95,9 @@ def undo(scope: str, ident: str, *, period: int) -> None:
     """Take back one counted attempt in the current window (it turned out not to count, e.g. a good login)."""
     key = _key(scope, ident, int(time.time() // period))
     try:
-        if cache.get(key, 0) > 0:
-            cache.decr(key)
-    except ValueError:
+        if cache.decr(key) < 0:  # counted in the window before: nothing to take back here
+            cache.incr(key)
+    except ValueError:  # no count in this window
         pass
 
 

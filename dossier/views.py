@@ -71,11 +71,15 @@ class DossierHomeView(DossierView, TemplateView):
         when it holds: the start of the first upcoming appointment, which then leaves the list."""
         user = self.request.user
         reads = selectors.dossier_home(user=user, category=category, number=number, per_page=PAGE_SIZE)
+        # Each label translated once per page, not once per choice for every row (get_FOO_display does that).
+        labels = {value: str(label) for value, label in Document.Category.choices}
+        for document in reads.page.object_list:
+            document.category_label = labels.get(document.category, document.category)
         context = {
             "employment": reads.employment,
             "trajects": reads.trajects,
             "page_obj": reads.page,
-            "categories": Document.Category.choices,
+            "categories": list(labels.items()),
             "category": category,
             "page_query": urlencode({"category": category}) if category else "",
             "open_actions": reads.actions,
