@@ -10,6 +10,7 @@
     FORWARDED_ALLOW_IPS       proxy addresses or networks whose X-Forwarded-Proto is believed 127.0.0.1,::1
                               (Django reads the same variable for X-Forwarded-For; README "Proxy trust")
     LOG_FORMAT                json (one object a line, as the portal's own lines) or text     json; text with DEBUG
+    PROMETHEUS_MULTIPROC_DIR  folder where each worker keeps its metrics (core/metrics.py)   unset
 
 The access log never holds a link with a token: the paths of /accounts/reset/, /accounts/activate/ and
 /accounts/contact-change/ are redacted, and so is any e-mail address (a query string's ?email=). Each access line
@@ -94,3 +95,21 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
+
+
+def on_starting(server):
+    """Metrics of a previous run of this server are gone before the first worker counts (multiprocess mode)."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.remove(os.path.join(folder, name))
+
+
+def child_exit(server, worker):
+    """A stopped worker's live gauges no longer count (prometheus_client's multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

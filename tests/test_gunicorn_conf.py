@@ -170,3 +170,18 @@ def test_the_access_log_is_json_with_the_request_id_and_no_address_or_token(monk
 def test_the_text_access_line_carries_the_request_id_too():
     namespace = runpy.run_path(str(CONF))
     assert namespace["access_log_format"].endswith("%({x-request-id}o)s")
+
+
+def test_gunicorn_empties_the_metrics_folder_at_start_and_marks_stopped_workers_dead(monkeypatch, tmp_path):
+    namespace = runpy.run_path(str(CONF))
+    folder = tmp_path / "prometheus"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    namespace["on_starting"](None)
+    assert folder.is_dir()
+    (folder / "counter_41.db").write_bytes(b"old run")
+    (folder / "gauge_livesum_42.db").write_bytes(b"live")
+    (folder / "gauge_livesum_43.db").write_bytes(b"live")
+    namespace["child_exit"](None, SimpleNamespace(pid=42))
+    assert sorted(p.name for p in folder.iterdir()) == ["counter_41.db", "gauge_livesum_43.db"]
+    namespace["on_starting"](None)
+    assert list(folder.iterdir()) == []

@@ -275,8 +275,9 @@ def test_debug_logs_readable_text_and_log_format_overrides_it(tmp_path):
     "env, refusal",
     [
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be one of json, text"),
+        ({"METRICS_TOKEN": "kort"}, "METRICS_TOKEN"),
     ],
 )
-def test_a_wrong_setting_stops_start_up(tmp_path, env, refusal):
+def test_a_wrong_log_format_or_a_short_metrics_token_stops_start_up(tmp_path, env, refusal):
     result = _check({**PRODUCTION, **env}, tmp_path)
     assert result.returncode != 0 and refusal in result.stderr

@@ -69,6 +69,7 @@ THIRD_PARTY_APPS = [
     "csp",
     "import_export",  # HR's bulk import of employees in the Web Portaal (dossier/imports.py)
     "django_guid",  # the request id on every log line (LOGGING below)
+    "django_prometheus",  # request counts and latencies (core/metrics.py serves them)
 ]
 LOCAL_APPS = [
     "core",
@@ -96,7 +97,10 @@ if DEV_APPS:
 # --- end of dev-only apps -----------------------------------------------------------------------------------------
 
 MIDDLEWARE = [
+    # First and last: django-prometheus times the whole chain and counts every answer.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django_guid.middleware.guid_middleware",  # the request id (X-Request-ID) before anything logs
+    "core.metrics.MetricsMiddleware",  # /metrics for the scraper only, before the Host check (core/metrics.py)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -111,6 +115,7 @@ MIDDLEWARE = [
     "twofactor.middleware.VerifiedSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 TEMPLATES = [
@@ -460,3 +465,12 @@ DJANGO_GUID = {
     "RETURN_HEADER": True,
     "EXPOSE_HEADER": False,
 }
+
+# ------------------------------------------------------------------------------------------------ metrics
+# Prometheus scrapes each app server's /metrics with this token as a Bearer token; unset, /metrics does not exist.
+# With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR too (read by prometheus_client and gunicorn.conf.py).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN must be at least 32 characters (or unset: no metrics endpoint)."
+    )
