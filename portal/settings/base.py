@@ -8,7 +8,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from portal.settings.env import env_bool, env_int, env_list, env_log_format, env_str
+from portal.settings.env import env_bool, env_float, env_int, env_list, env_log_format, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -473,4 +473,17 @@ METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
     raise ImproperlyConfigured(
         "METRICS_TOKEN must be at least 32 characters (or unset: no metrics endpoint)."
+    )
+
+# ------------------------------------------------------------------------------------------------ error reports
+# Optional: Sentry when SENTRY_DSN is set. portal/sentry.py sends no personal data (no cookies, headers with
+# credentials, request bodies, local variables, e-mail addresses or link tokens).
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from portal.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
     )
