@@ -21,7 +21,7 @@ from accounts.events import Event
 from accounts.middleware import GENERATION, LAST_SEEN, STARTED, USER_AGENT
 from accounts.models import ContactChange, User, UserManager
 from accounts.tokens import activation_tokens, password_reset_tokens
-from core import audit, throttling
+from core import audit, metrics, throttling
 from core.links import site_url
 from core.mailer import mail_enqueue
 
@@ -59,6 +59,7 @@ def user_login(*, request, user: User, chosen_language: str | None) -> None:
 def login_failed(*, email: str, ip: str) -> None:
     """Count a failed login against the account and the address; at the first wait, tell the account's owner."""
     audit.record(Event.LOGIN_FAILURE, email=email, ip=ip)
+    metrics.LOGIN_FAILURES.inc()
     if lockout.record_failure(email=email):
         audit.record(Event.LIMIT_REACHED, email=email, ip=ip, detail="login: account slowed down")
         user = User.objects.filter(email=email.strip().lower(), is_active=True).first()
@@ -77,6 +78,7 @@ def user_logged_out(*, user: User, ip: str) -> None:
 
 def login_limited(*, email: str, ip: str) -> None:
     audit.record(Event.LIMIT_REACHED, email=email, ip=ip, detail="login")
+    metrics.THROTTLE_REFUSALS.labels(limit="login").inc()
 
 
 def user_set_language(*, user: User, language: str) -> None:

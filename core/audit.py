@@ -1,14 +1,17 @@
 """Recording security events: one append-only row and one log line each, safe against forged log lines.
 
 Prevents: log injection (a user-supplied value with a line break cannot start a new log line; every value is
-escaped), secrets in the log (callers pass no password, code, secret or birth date; `detail` is ours), and events
+escaped), secrets in the log (callers pass no password, code, secret or birth date; `detail` is ours), e-mail
+addresses in the log (the row keeps the typed address for staff; the log line only a keyed hash of it), and events
 nobody can read (a kind must be registered by its app, `@audit.register` on a TextChoices in `<app>/events.py`).
 """
 
 import logging
 
 from django.db import models
+from django.utils.crypto import salted_hmac
 
+from core.logs import redact
 from core.models import AuditEvent
 
 logger = logging.getLogger("portal.audit")
@@ -39,6 +42,14 @@ def clean(value, limit: int = 254) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)[:limit]
 
 
+def email_key(email: str) -> str:
+    """A stand-in for an address in log lines: the same address gives the same key, and no key gives the address
+    back without the secret key (repeated failures for one account can be followed; nobody learns who it was)."""
+    if not email:
+        return "-"
+    return salted_hmac("core.audit.email", email.strip().lower()).hexdigest()[:12]
+
+
 def record(
     kind: str, *, user=None, actor=None, email: str = "", ip: str | None = None, detail: str = ""
 ) -> AuditEvent:
@@ -55,12 +66,12 @@ def record(
         detail=clean(detail, 255),
     )
     logger.info(
-        "audit event=%s user=%s actor=%s email=%r ip=%s detail=%r",
+        "audit event=%s user=%s actor=%s email_key=%s ip=%s detail=%r",
         kind,
         event.user_id,
         event.actor_id,
-        event.email,
+        email_key(event.email),
         event.ip,
-        event.detail,
+        redact(event.detail),  # a staff member's address in a contact change's detail stays in the row only
     )
     return event

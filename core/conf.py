@@ -20,5 +20,9 @@ class CoreSettings:
     def TRUSTED_PROXY_IPS(self) -> list[str]:  # noqa: N802
         return getattr(settings, "TRUSTED_PROXY_IPS", ["127.0.0.1", "::1"])
 
+    @property
+    def METRICS_TOKEN(self) -> str:  # noqa: N802 - "" means no metrics endpoint
+        return getattr(settings, "METRICS_TOKEN", "")
+
 
 app_settings = CoreSettings()

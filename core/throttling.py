@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 
+from core import metrics
 from core.conf import app_settings
 
 _KEY_SALT = "accounts.throttle"
@@ -33,15 +34,19 @@ def _key(scope: str, ident: str, window: int) -> str:
 def hit(scope: str, ident: str, *, limit: int, period: int, fail_open: bool = False) -> Verdict:
     """Count one attempt; allowed while the count in the current window stays within the limit.
 
-    When the cache is down the answer is `fail_open` (callers choose per limit) and an error is logged.
+    When the cache is down the answer is `fail_open` (callers choose per limit) and an error is logged. A refusal is
+    counted in the metrics under the limit's scope (never the identifier).
     """
     try:
-        return count(scope, ident, limit=limit, period=period)
+        verdict = count(scope, ident, limit=limit, period=period)
     except Exception:  # noqa: BLE001 - redis.ConnectionError and friends
         logger.exception(
             "Limit %s unavailable (cache down); failing %s", scope, "open" if fail_open else "closed"
         )
-        return Verdict(allowed=fail_open, retry_after=60)
+        verdict = Verdict(allowed=fail_open, retry_after=60)
+    if not verdict.allowed:
+        metrics.THROTTLE_REFUSALS.labels(limit=scope).inc()
+    return verdict
 
 
 @dataclass(frozen=True)

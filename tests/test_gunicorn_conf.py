@@ -1,5 +1,6 @@
 """gunicorn.conf.py: every setting from the environment, and no password-reset link in the access log."""
 
+import json
 import os
 import runpy
 import subprocess
@@ -88,7 +89,9 @@ def _access_line(path: str, referer: str = "-") -> str:
         environ,
         timedelta(milliseconds=12),
     )
-    return namespace["access_log_format"] % atoms + " " + atoms["U"] + " " + atoms["f"]
+    # As gunicorn formats the line: through its atoms wrapper (an atom the response lacks prints "-").
+    line = namespace["access_log_format"] % logger.atoms_wrapper_class(atoms)
+    return line + " " + atoms["U"] + " " + atoms["f"]
 
 
 @pytest.mark.parametrize(
@@ -116,3 +119,69 @@ def test_the_access_log_never_holds_an_invitation_or_confirmation_token(kind):
 def test_other_paths_are_logged_as_they_are():
     line = _access_line("/dossier/documents/5d3c/?download=1")
     assert '"GET /dossier/documents/5d3c/?download=1 HTTP/1.1" 302' in line
+
+
+def _json_logger(monkeypatch, capsys):
+    """gunicorn.conf.py's logger as a production server makes it: LOG_FORMAT=json, access log on stdout."""
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    namespace = runpy.run_path(str(CONF))
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    cfg.set("access_log_format", namespace["access_log_format"])
+    capsys.readouterr()
+    return namespace["RedactingLogger"](cfg)
+
+
+def test_the_access_log_is_json_with_the_request_id_and_no_address_or_token(monkeypatch, capsys):
+    logger = _json_logger(monkeypatch, capsys)
+    path = "/accounts/activate/MTI/cfx1ab-0123456789abcdef/"
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/accounts/password-reset/?email=anna%40example.nl",
+        "PATH_INFO": "/accounts/password-reset/",
+        "QUERY_STRING": "email=anna%40example.nl",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "172.28.0.10",
+        "HTTP_REFERER": f"https://portal.example.nl{path}",
+        "HTTP_USER_AGENT": 'Firefox "128"',
+    }
+    response = SimpleNamespace(
+        status="200 OK", sent=512, headers=[("X-Request-ID", "0123456789abcdef0123456789abcdef")]
+    )
+    logger.access(response, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=12))
+    logger.error("worker for anna@example.nl")
+    access, error = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert (
+        access["logger"] == "gunicorn.access" and access["request_id"] == "0123456789abcdef0123456789abcdef"
+    )
+    assert (access["method"], access["status"], access["bytes"], access["duration_ms"]) == (
+        "GET",
+        200,
+        512,
+        12,
+    )
+    assert access["path"] == "/accounts/password-reset/?email=[email]"
+    assert access["referer"] == "https://portal.example.nl/accounts/activate/[redacted]"
+    assert access["user_agent"] == 'Firefox "128"'
+    assert "anna" not in json.dumps(access) and "0123456789abcdef/" not in json.dumps(access)
+    assert error["logger"] == "gunicorn.error" and error["message"] == "worker for [email]"
+
+
+def test_the_text_access_line_carries_the_request_id_too():
+    namespace = runpy.run_path(str(CONF))
+    assert namespace["access_log_format"].endswith("%({x-request-id}o)s")
+
+
+def test_gunicorn_empties_the_metrics_folder_at_start_and_marks_stopped_workers_dead(monkeypatch, tmp_path):
+    namespace = runpy.run_path(str(CONF))
+    folder = tmp_path / "prometheus"
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(folder))
+    namespace["on_starting"](None)
+    assert folder.is_dir()
+    (folder / "counter_41.db").write_bytes(b"old run")
+    (folder / "gauge_livesum_42.db").write_bytes(b"live")
+    (folder / "gauge_livesum_43.db").write_bytes(b"live")
+    namespace["child_exit"](None, SimpleNamespace(pid=42))
+    assert sorted(p.name for p in folder.iterdir()) == ["counter_41.db", "gauge_livesum_43.db"]
+    namespace["on_starting"](None)
+    assert list(folder.iterdir()) == []

@@ -1,5 +1,6 @@
 """Start-up: DEBUG on needs nothing; DEBUG off without a secret, or with a dev-only switch, stops with a message."""
 
+import json
 import os
 import subprocess
 import sys
@@ -226,3 +227,57 @@ def test_forwarded_proto_is_left_to_gunicorn_and_forwarded_for_to_trusted_addres
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
     assert result.stdout.strip() == "None 1 ['172.28.0.10'] 1", result.stderr
+
+
+def _run(env: dict, tmp_path, code: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PRODUCTION
+        and not k.startswith(
+            ("RECAPTCHA", "DJANGO", "TWILIO", "SMS_", "LOG_", "METRICS", "SENTRY", "PROMETHEUS")
+        )
+    }
+    clean.update({"VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "portal.settings.base", **env})
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+
+
+LOG_A_LINE = (
+    "import django, logging; django.setup();"
+    "logging.getLogger('portal.audit').warning('login for %s', 'anna@example.nl');"
+    "logging.getLogger('django.request').warning('Not Found: %s', '/accounts/reset/MTI/tok-123/')"
+)
+
+
+def test_production_logs_one_json_object_a_line_on_stdout(tmp_path):
+    result = _run(PRODUCTION, tmp_path, LOG_A_LINE)
+    assert result.returncode == 0 and result.stderr == "", result.stderr[-2000:]
+    audit, request = (json.loads(line) for line in result.stdout.splitlines())
+    assert (audit["logger"], audit["level"], audit["message"]) == (
+        "portal.audit",
+        "WARNING",
+        "login for [email]",
+    )
+    assert request["message"] == "Not Found: /accounts/reset/[redacted]" and request["request_id"] is None
+
+
+def test_debug_logs_readable_text_and_log_format_overrides_it(tmp_path):
+    text = _run({"DEBUG": "1"}, tmp_path, LOG_A_LINE)
+    assert text.returncode == 0, text.stderr[-2000:]
+    assert " WARNING portal.audit login for [email]" in text.stdout.splitlines()[0]
+    as_json = _run({"DEBUG": "1", "LOG_FORMAT": "json"}, tmp_path, LOG_A_LINE)
+    assert json.loads(as_json.stdout.splitlines()[0])["message"] == "login for [email]"
+
+
+@pytest.mark.parametrize(
+    "env, refusal",
+    [
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be one of json, text"),
+        ({"METRICS_TOKEN": "kort"}, "METRICS_TOKEN"),
+    ],
+)
+def test_a_wrong_log_format_or_a_short_metrics_token_stops_start_up(tmp_path, env, refusal):
+    result = _check({**PRODUCTION, **env}, tmp_path)
+    assert result.returncode != 0 and refusal in result.stderr

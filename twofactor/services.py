@@ -22,7 +22,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from accounts.events import Event as AccountEvent
 from accounts.services import user_sessions_end
-from core import audit, throttling
+from core import audit, metrics, throttling
 from core.links import site_url
 from core.mailer import mail_enqueue
 from twofactor import passkeys, selectors
@@ -321,6 +321,7 @@ def _device_verify(*, user, token: str, ip: str | None, primary) -> VerifyResult
     allowed, info = device.verify_is_allowed()
     if not allowed:
         audit.record(AccountEvent.LIMIT_REACHED, user=user, ip=ip, detail="second factor")
+        metrics.THROTTLE_REFUSALS.labels(limit="second-factor").inc()
         return VerifyResult(device=None, locked_until=(info or {}).get("locked_until"))
     if device.verify_token(token):
         audit.record(

@@ -8,7 +8,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from portal.settings.env import env_bool, env_int, env_list, env_str
+from portal.settings.env import env_bool, env_float, env_int, env_list, env_log_format, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -68,6 +68,8 @@ THIRD_PARTY_APPS = [
     "django_recaptcha",
     "csp",
     "import_export",  # HR's bulk import of employees in the Web Portaal (dossier/imports.py)
+    "django_guid",  # the request id on every log line (LOGGING below)
+    "django_prometheus",  # request counts and latencies (core/metrics.py serves them)
 ]
 LOCAL_APPS = [
     "core",
@@ -95,6 +97,10 @@ if DEV_APPS:
 # --- end of dev-only apps -----------------------------------------------------------------------------------------
 
 MIDDLEWARE = [
+    # First and last: django-prometheus times the whole chain and counts every answer.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django_guid.middleware.guid_middleware",  # the request id (X-Request-ID) before anything logs
+    "core.metrics.MetricsMiddleware",  # /metrics for the scraper only, before the Host check (core/metrics.py)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -109,6 +115,7 @@ MIDDLEWARE = [
     "twofactor.middleware.VerifiedSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 TEMPLATES = [
@@ -418,10 +425,65 @@ if AUDIT_RETENTION_DAYS < 730:
     raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 730 (two years, NEN 7513).")
 
 # ------------------------------------------------------------------------------------------------ logging
+# Every line on stdout: one JSON object (python-json-logger, core/logs.py) with the request id, or plain text for
+# `make run`. The request id is nginx's $request_id, passed as X-Request-ID (a new one when it is missing or not a
+# UUID) and returned in the response's X-Request-ID; gunicorn's access log carries it too (gunicorn.conf.py).
+# RedactFilter keeps e-mail addresses and link tokens out of every line, whoever logs it.
+LOG_FORMAT = env_log_format()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"},
+        "redact": {"()": "core.logs.RedactFilter"},
+    },
+    "formatters": {
+        "json": {"()": "core.logs.JsonLineFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's own handlers (a console on stderr with DEBUG, runserver's request lines) would write around the
+        # filters above: without them, its lines reach the root handler like every other.
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
+        # django-guid says at INFO, on every request, whether the header came; its warnings (a malformed id) stay.
+        "django_guid": {"level": "WARNING"},
+    },
 }
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,
+}
+
+# ------------------------------------------------------------------------------------------------ metrics
+# Prometheus scrapes each app server's /metrics with this token as a Bearer token; unset, /metrics does not exist.
+# With several gunicorn workers set PROMETHEUS_MULTIPROC_DIR too (read by prometheus_client and gunicorn.conf.py).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN must be at least 32 characters (or unset: no metrics endpoint)."
+    )
+
+# ------------------------------------------------------------------------------------------------ error reports
+# Optional: Sentry when SENTRY_DSN is set. portal/sentry.py sends no personal data (no cookies, headers with
+# credentials, request bodies, local variables, e-mail addresses or link tokens).
+SENTRY_DSN = env_str("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from portal.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+    )

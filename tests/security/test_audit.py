@@ -1,6 +1,7 @@
 """Audit events: every security event, append-only, read-only for provider staff, no secrets, no forged lines."""
 
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -83,6 +84,18 @@ def test_a_value_with_line_breaks_cannot_forge_a_log_line(caplog, db):
     assert "\n" not in event.email and "\\n" in event.email
     (record,) = [r for r in caplog.records if r.name == "portal.audit"]
     assert "\n" not in record.getMessage()
+
+
+def test_the_log_line_keys_the_address_that_the_row_keeps(caplog, db):
+    with caplog.at_level(logging.INFO, logger="portal.audit"):
+        event = audit.record(Event.LOGIN_FAILURE, email="Anna.de.Vries@example.nl", ip="203.0.113.9")
+        audit.record(Event.LOGIN_FAILURE, email="anna.de.vries@example.nl ")
+        audit.record(Event.LOGIN_FAILURE, email="bob@example.nl")
+    assert event.email == "Anna.de.Vries@example.nl"  # staff read the typed address in the Web Portaal
+    lines = [r.getMessage() for r in caplog.records if r.name == "portal.audit"]
+    keys = [re.search(r"email_key=(\w+)", line).group(1) for line in lines]
+    assert keys[0] == keys[1] != keys[2] and len(keys[0]) == 12  # one account's failures can be followed
+    assert not any("example.nl" in line or "anna" in line.lower() for line in lines)
 
 
 def test_audit_events_are_append_only(db):
