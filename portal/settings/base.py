@@ -130,13 +130,38 @@ TEMPLATES = [
 ]
 
 # ------------------------------------------------------------------------------------------------ data
-DATABASES = {
-    "default": dj_database_url.parse(
+# DATABASE_URL, or PostgreSQL by its parts (DATABASE_HOST, what deploy/compose.yaml sets): a password taken as it
+# is, where inside a URL every "/ # ? @ :" would have to be percent-encoded by hand or cut the URL in the wrong place.
+if env_str("DATABASE_URL") and env_str("DATABASE_HOST"):
+    raise ImproperlyConfigured("Set DATABASE_URL or DATABASE_HOST (with DATABASE_NAME, ...), not both.")
+if env_str("DATABASE_HOST"):
+    _missing = [name for name in ("DATABASE_NAME", "DATABASE_USER") if not env_str(name)]
+    if _missing:
+        raise ImproperlyConfigured(f"DATABASE_HOST is set: {' and '.join(_missing)} must be set too.")
+    _database = {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": env_str("DATABASE_HOST"),
+        "PORT": env_int("DATABASE_PORT", 5432),
+        "NAME": env_str("DATABASE_NAME"),
+        "USER": env_str("DATABASE_USER"),
+        "PASSWORD": env_str("DATABASE_PASSWORD", ""),
+        "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+    }
+else:
+    _database = dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
-}
+DATABASES = {"default": _database}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that does not answer (a network fault, not a refusal) fails the page or the health probe
+    # after this many seconds, instead of holding the worker until gunicorn kills it. A URL's own ?connect_timeout=
+    # wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite (make run, tests): wait for a lock instead of failing, take the write lock at BEGIN, WAL journal.
     DATABASES["default"]["OPTIONS"] = {
