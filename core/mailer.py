@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import Min
 from django.template import Context, TemplateDoesNotExist, engines
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -75,6 +76,12 @@ def mail_enqueue(
     if send_now or app_settings.MAIL_DELIVERY == "on_commit":
         transaction.on_commit(lambda: _send_after_commit(mail.pk))
     return mail
+
+
+def mail_oldest_pending_at():
+    """When the oldest mail still waiting to go out was queued, or None: the worker's backlog (portal/health.py)."""
+    pending = OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING)
+    return pending.aggregate(oldest=Min("created_at"))["oldest"]
 
 
 def _send_after_commit(pk: int) -> None:

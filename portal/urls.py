@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView, TemplateView
 
 from accounts.views import SetLanguageView
-from portal.health import healthz
+from portal.health import healthz, live, ready
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dossier:home", permanent=False)),
@@ -16,6 +16,8 @@ urlpatterns = [
     path("dossier/", include("dossier.urls")),
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),
+    path("healthz/live/", live, name="healthz-live"),
+    path("healthz/ready/", ready, name="healthz-ready"),
     # The accessibility statement: public, before and after login (linked from every footer).
     path("toegankelijkheid/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
 ]

@@ -183,10 +183,17 @@ CACHE_KEY_PREFIX = (
         f"{SITE_URL}|{_DB.get('HOST', '')}|{_DB.get('PORT', '')}|{_DB['NAME']}".encode()
     ).hexdigest()[:12]
 )
+# A Redis that does not answer (a network fault, not a refusal) fails the request after this many seconds (the 503
+# page, portal/errors.py), instead of holding the worker until gunicorn kills it. Sessions use the same.
+REDIS_TIMEOUT = env_int("REDIS_TIMEOUT", 2)
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": REDIS_URL}
-    }  # Django's, one client per pool
+        "default": {
+            "BACKEND": "core.cache.RedisCache",  # Django's, one client per pool
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
 CACHES["default"]["KEY_PREFIX"] = CACHE_KEY_PREFIX
@@ -333,7 +340,8 @@ RECAPTCHA_VERIFY_REQUEST_TIMEOUT = env_int("RECAPTCHA_VERIFY_REQUEST_TIMEOUT", 5
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 TRUSTED_PROXY_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1", "::1"])
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+# The health probes ask over plain HTTP inside the network (portal/health.py); curl -f would take a 301 for "ok".
+SECURE_REDIRECT_EXEMPT = [r"^healthz/"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -441,6 +449,12 @@ STAFF_CONTACT_CHANGE_COOLDOWN = env_int("STAFF_CONTACT_CHANGE_COOLDOWN", 7 * 24 
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)
 if AUDIT_RETENTION_DAYS < 730:
     raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 730 (two years, NEN 7513).")
+
+# ------------------------------------------------------------------------------------------------ health
+# portal/health.py: how long the answer waits for each probe, and how old the oldest pending mail may be before
+# /healthz/ turns red (the worker or SMTP is stuck).
+HEALTH_PROBE_TIMEOUT = env_int("HEALTH_PROBE_TIMEOUT", 2)
+HEALTH_MAIL_BACKLOG_MINUTES = env_int("HEALTH_MAIL_BACKLOG_MINUTES", 15)
 
 # ------------------------------------------------------------------------------------------------ logging
 LOGGING = {
