@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.language.LanguageFromLinkMiddleware",  # ?lang= on a mail's link, before LocaleMiddleware reads the cookie
     "django.middleware.locale.LocaleMiddleware",
+    # Redis down: the short translated 503 page (in the language just chosen), before anything reads the session.
+    "portal.errors.StoreUnavailableMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
