@@ -52,6 +52,14 @@ def server_error(request):
     return _error(request, 500)
 
 
+@requires_csrf_token
+def upload_too_large(request):
+    """What nginx shows for a body over its limit (error_page 413, deploy/nginx): the portal's page, translated."""
+    return render(
+        request, "upload_too_large.html", {"max_bytes": settings.DOSSIER_MAX_UPLOAD_BYTES}, status=413
+    )
+
+
 def service_unavailable(request, exception: Exception) -> HttpResponse:
     """503 with Retry-After and one log line; the page reads neither the session nor the user (Redis holds both)."""
     # No path here: a link's token would come with it (Django's own line for the 503 names the path).

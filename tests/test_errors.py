@@ -1,5 +1,5 @@
 """portal/errors.py: Redis down answers a short translated 503 page with one line in the log (not a 500 with an
-empty body after a traceback per middleware)."""
+empty body after a traceback per middleware); nginx's 413 shows the portal's own page."""
 
 import logging
 import time
@@ -114,3 +114,18 @@ def test_redis_failing_at_the_end_of_a_request_still_answers_the_503_page(
     response = verified_client.get("/dossier/", HTTP_ACCEPT_LANGUAGE="nl")
     assert response.status_code == 503
     assert UNAVAILABLE_NL in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "language, texts",
+    [
+        ("nl", ["Bestand te groot", "Dit bestand is te groot. Het maximum is 20,0\xa0MB."]),
+        ("en", ["File too large", "This file is too large. The maximum is 20.0\xa0MB."]),
+    ],
+)
+def test_the_upload_limit_page_nginx_shows_for_a_body_over_its_limit(client, language, texts):
+    response = client.get("/upload-too-large/", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 413
+    content = response.content.decode()
+    for text in texts:
+        assert text in content
