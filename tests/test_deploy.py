@@ -1,5 +1,6 @@
-"""deploy/nginx: one HSTS header, the default server, the 413 page, the unavailable page; nginx -t on the rendered
-template and the pages through nginx where nginx is installed."""
+"""deploy/: what compose and nginx must keep (rotation, limits, grace periods, readiness, one HSTS header, the
+default server, the 413 page, the unavailable page); nginx -t on the rendered template and the pages through nginx
+where nginx is installed."""
 
 import re
 import shutil
@@ -10,13 +11,57 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from django.utils import translation
 from django.utils.translation import gettext
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
+COMPOSE = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+SERVICES = COMPOSE["services"]
 TEMPLATE = (DEPLOY / "nginx" / "portal.conf.template").read_text()
 SNIPPETS = {p.name: p.read_text() for p in (DEPLOY / "nginx" / "snippets").glob("*.conf")}
+
+
+def _seconds(duration: str) -> int:
+    return sum(
+        int(n) * {"s": 1, "m": 60, "h": 3600}[unit] for n, unit in re.findall(r"(\d+)([smh])", duration)
+    )
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_compose_every_service_rotates_its_log_and_has_limits(name):
+    service = SERVICES[name]
+    assert service["logging"] == {"driver": "json-file", "options": {"max-size": "10m", "max-file": "5"}}
+    limits = service["deploy"]["resources"]["limits"]
+    assert limits["memory"] and float(limits["cpus"]) > 0
+
+
+def test_compose_grace_periods_outlast_the_work_finished_on_sigterm():
+    from django.conf import settings
+
+    # gunicorn's graceful time-out (gunicorn.conf.py default), and a mail's SMTP steps at EMAIL_TIMEOUT each.
+    assert _seconds(SERVICES["portal"]["stop_grace_period"]) > 30
+    assert _seconds(SERVICES["worker"]["stop_grace_period"]) >= 4 * settings.EMAIL_TIMEOUT
+    for name in ("migrate", "portal", "worker", "scheduler"):
+        assert SERVICES[name]["init"] is True, name  # PID 1 would ignore SIGTERM without a handler
+
+
+def test_compose_readiness_gates_nginx_and_the_database_password_never_enters_a_url():
+    portal = SERVICES["portal"]
+    assert "/healthz/ready/" in " ".join(portal["healthcheck"]["test"])
+    assert SERVICES["nginx"]["depends_on"]["portal"] == {"condition": "service_healthy"}
+    env = portal["environment"]
+    assert env["DATABASE_URL"] == ""  # a DATABASE_URL copied from .env.example must not win over the parts
+    assert env["DATABASE_PASSWORD"].startswith("${POSTGRES_PASSWORD")
+    assert not any("POSTGRES_PASSWORD" in v and "://" in v for v in env.values())
+
+
+def test_compose_redis_keeps_the_sessions_across_a_restart():
+    command = SERVICES["redis"]["command"]
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+    assert "redisdata:/data" in SERVICES["redis"]["volumes"]
 
 
 def test_nginx_hsts_comes_from_one_setting_and_once():
@@ -24,6 +69,7 @@ def test_nginx_hsts_comes_from_one_setting_and_once():
     for name, text in SNIPPETS.items():
         assert "max-age=" not in text, name  # only the template's map says it
     assert "proxy_hide_header Strict-Transport-Security;" in SNIPPETS["portal-proxy.conf"]
+    assert SERVICES["nginx"]["environment"]["PORTAL_HSTS_SECONDS"] == "${SECURE_HSTS_SECONDS:-31536000}"
 
 
 def test_nginx_retries_only_idempotent_requests_and_answers_unknown_hosts_with_nothing():
