@@ -33,9 +33,9 @@ RUN for po in locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "${po%.po}.mo
 
 USER portal
 EXPOSE 8000
-# The web server's check (database, cache, static manifest, document storage: portal/health.py). The mail worker,
+# The web server's readiness (database, cache, static manifest: portal/health.py). The mail worker,
 # migrate job and scheduler override or disable it (deploy/compose.yaml).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD curl -fsS -H "Host: ${HEALTHCHECK_HOST:-localhost}" http://127.0.0.1:8000/healthz/ || exit 1
+  CMD curl -fsS -H "Host: ${HEALTHCHECK_HOST:-localhost}" http://127.0.0.1:8000/healthz/ready/ || exit 1
 # Workers, threads, time-outs, bind and proxy trust come from the environment: gunicorn.conf.py.
 CMD ["gunicorn", "portal.wsgi:application"]

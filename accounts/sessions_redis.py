@@ -56,7 +56,11 @@ def client() -> redis.Redis:
     """One connection pool per process (made at first use, so after gunicorn forks its workers)."""
     global _client
     if _client is None:
-        _client = redis.Redis.from_url(settings.SESSION_REDIS_URL)
+        _client = redis.Redis.from_url(
+            settings.SESSION_REDIS_URL,
+            socket_connect_timeout=settings.REDIS_TIMEOUT,
+            socket_timeout=settings.REDIS_TIMEOUT,
+        )
         _scripts["save"] = _client.register_script(_SAVE)
         _scripts["cycle"] = _client.register_script(_CYCLE)
     return _client

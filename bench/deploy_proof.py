@@ -397,6 +397,9 @@ def main() -> int:
         {
             "PORTAL_SERVER_NAME": HOST,
             "PORTAL_UPSTREAM_SERVERS": f"server 127.0.0.1:{ports['a']}; server 127.0.0.1:{ports['b']};",
+            # Addresses only here, nothing to look up; nginx still needs a resolver line.
+            "PORTAL_RESOLVER": "127.0.0.1",
+            "PORTAL_HSTS_SECONDS": "31536000",
             "NGINX_MAX_BODY_MB": str(int(base_env["MAX_UPLOAD_MB"]) + 1),
             "DOCUMENTS_S3_ENDPOINT_URL": base_env["DOCUMENTS_S3_ENDPOINT_URL"],
             "PORTAL_STATIC_DIR": str(static_copy),
@@ -407,6 +410,8 @@ def main() -> int:
     # Deviations: high ports instead of 80/443, logs in the work folder.
     conf = conf.replace("listen 443 ssl", f"listen {ports['https']} ssl").replace("listen [::]:443 ssl", "#")
     conf = conf.replace("listen 80;", f"listen {ports['http']};").replace("listen [::]:80;", "#")
+    conf = conf.replace("listen 80 default_server;", f"listen {ports['http']} default_server;")
+    conf = conf.replace("listen [::]:80 default_server;", "#")
     conf = conf.replace("/var/log/nginx/access.log", str(work / "nginx-access.log"))
     (nginx_dir / "portal.conf").write_text(conf)
     (nginx_dir / "nginx.conf").write_text(f"""
@@ -723,7 +728,10 @@ def run_checks(ports: dict, cafile: str, link: str, servers: dict, work: Path) -
     )
     for name in ("a", "b"):
         c = Client(ports[name], direct=True)
-        check(f"server {name} /healthz/ (database, cache, manifest, S3)", c.get("/healthz/")[1].status == 200)
+        check(
+            f"server {name} /healthz/ (database, cache, manifest, S3, mail)",
+            c.get("/healthz/")[1].status == 200,
+        )
     RUN["upload_s"], RUN["rows"] = upload_s, header_rows
 
 

@@ -5,11 +5,13 @@ pending. Rows are locked with SKIP LOCKED (PostgreSQL), so two workers never sen
 """
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models import Min
 from django.template import Context, TemplateDoesNotExist, engines
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -77,6 +79,12 @@ def mail_enqueue(
     return mail
 
 
+def mail_oldest_pending_at():
+    """When the oldest mail still waiting to go out was queued, or None: the worker's backlog (portal/health.py)."""
+    pending = OutgoingEmail.objects.filter(status=OutgoingEmail.Status.PENDING)
+    return pending.aggregate(oldest=Min("created_at"))["oldest"]
+
+
 def _send_after_commit(pk: int) -> None:
     try:
         mail_send_pending(ids=[pk])
@@ -88,18 +96,22 @@ def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
 
 
-def mail_send_pending(*, limit: int = 200, ids: list[int] | None = None) -> int:
+def mail_send_pending(
+    *, limit: int = 200, ids: list[int] | None = None, should_stop: Callable[[], bool] | None = None
+) -> int:
     """Send due mails over one SMTP connection; a failure is retried later with a growing wait. Returns the sent.
 
     Each mail is claimed (row lock, SKIP LOCKED), sent and marked sent in its own transaction, so a worker stopped
     mid-batch (a deploy) or a database error leaves at most the one mail it was sending to go out again, never the
-    mails it had already sent. An SMTP server that cannot be reached postpones the mail at hand and ends the round.
+    mails it had already sent. `should_stop` is asked before each next mail: a worker told to stop (SIGTERM)
+    finishes the mail at hand and leaves the rest pending. An SMTP server that cannot be reached postpones the mail
+    at hand and ends the round.
     """
     now = timezone.now()
     sent = tried = 0
     connection = None
     try:
-        while tried < limit:
+        while tried < limit and not (should_stop and should_stop()):
             with transaction.atomic():
                 due = OutgoingEmail.objects.select_for_update(skip_locked=True).filter(
                     status=OutgoingEmail.Status.PENDING, next_attempt_at__lte=now

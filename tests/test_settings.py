@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -271,6 +272,62 @@ def test_debug_logs_readable_text_and_log_format_overrides_it(tmp_path):
     assert json.loads(as_json.stdout.splitlines()[0])["message"] == "login for [email]"
 
 
+def _database_settings(env: dict, tmp_path) -> subprocess.CompletedProcess:
+    """The DATABASES entry production settings build from `env` alone (no connection is made)."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("RECAPTCHA", "DJANGO", "TWILIO", "SMS_", "DATABASE_"))
+    }
+    clean.update(
+        {**PRODUCTION, "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "portal.settings.base", **env}
+    )
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; d = s.DATABASES['default'];"
+        "print(json.dumps({k: d.get(k) for k in ('ENGINE', 'HOST', 'PORT', 'NAME', 'USER', 'PASSWORD', 'OPTIONS')}))"
+    )
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
+
+
+# What an operator may put in POSTGRES_PASSWORD; inside a URL each of these ends or splits a part.
+URL_HOSTILE_PASSWORD = "p/a#s?s@w:o%rd 1"
+
+
+def test_database_parts_take_a_password_with_url_characters_as_it_is(tmp_path):
+    """deploy/compose.yaml gives the app DATABASE_HOST/NAME/USER/PASSWORD, never a URL built from the password."""
+    env = {
+        "DATABASE_HOST": "db",
+        "DATABASE_NAME": "portal",
+        "DATABASE_USER": "portal",
+        "DATABASE_PASSWORD": URL_HOSTILE_PASSWORD,
+    }
+    result = _database_settings(env, tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout) == {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": "db",
+        "PORT": 5432,
+        "NAME": "portal",
+        "USER": "portal",
+        "PASSWORD": URL_HOSTILE_PASSWORD,
+        "OPTIONS": {"connect_timeout": 5},
+    }
+
+
+def test_a_database_url_still_works_and_keeps_its_own_connect_timeout(tmp_path):
+    encoded = urllib.parse.quote(URL_HOSTILE_PASSWORD, safe="")
+    url = f"postgres://portal:{encoded}@db.internal:6432/portal?connect_timeout=3"
+    result = _database_settings({"DATABASE_URL": url}, tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    database = json.loads(result.stdout)
+    assert (database["HOST"], database["PORT"], database["PASSWORD"]) == (
+        "db.internal",
+        6432,
+        URL_HOSTILE_PASSWORD,
+    )
+    assert database["OPTIONS"]["connect_timeout"] == 3
+
+
 @pytest.mark.parametrize(
     "env, refusal",
     [
@@ -281,3 +338,23 @@ def test_debug_logs_readable_text_and_log_format_overrides_it(tmp_path):
 def test_a_wrong_log_format_or_a_short_metrics_token_stops_start_up(tmp_path, env, refusal):
     result = _check({**PRODUCTION, **env}, tmp_path)
     assert result.returncode != 0 and refusal in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env, refusal",
+    [
+        (
+            {
+                "DATABASE_URL": "postgres://portal:x@db/portal",
+                "DATABASE_HOST": "db",
+                "DATABASE_NAME": "portal",
+            },
+            "Set DATABASE_URL or DATABASE_HOST",
+        ),
+        ({"DATABASE_HOST": "db", "DATABASE_USER": "portal"}, "DATABASE_NAME must be set too"),
+    ],
+)
+def test_database_settings_that_contradict_or_lack_a_part_stop_start_up(tmp_path, env, refusal):
+    result = _database_settings(env, tmp_path)
+    assert result.returncode != 0
+    assert refusal in result.stderr

@@ -106,6 +106,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.language.LanguageFromLinkMiddleware",  # ?lang= on a mail's link, before LocaleMiddleware reads the cookie
     "django.middleware.locale.LocaleMiddleware",
+    # Redis down: the short translated 503 page (in the language just chosen), before anything reads the session.
+    "portal.errors.StoreUnavailableMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -137,13 +139,38 @@ TEMPLATES = [
 ]
 
 # ------------------------------------------------------------------------------------------------ data
-DATABASES = {
-    "default": dj_database_url.parse(
+# DATABASE_URL, or PostgreSQL by its parts (DATABASE_HOST, what deploy/compose.yaml sets): a password taken as it
+# is, where inside a URL every "/ # ? @ :" would have to be percent-encoded by hand or cut the URL in the wrong place.
+if env_str("DATABASE_URL") and env_str("DATABASE_HOST"):
+    raise ImproperlyConfigured("Set DATABASE_URL or DATABASE_HOST (with DATABASE_NAME, ...), not both.")
+if env_str("DATABASE_HOST"):
+    _missing = [name for name in ("DATABASE_NAME", "DATABASE_USER") if not env_str(name)]
+    if _missing:
+        raise ImproperlyConfigured(f"DATABASE_HOST is set: {' and '.join(_missing)} must be set too.")
+    _database = {
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": env_str("DATABASE_HOST"),
+        "PORT": env_int("DATABASE_PORT", 5432),
+        "NAME": env_str("DATABASE_NAME"),
+        "USER": env_str("DATABASE_USER"),
+        "PASSWORD": env_str("DATABASE_PASSWORD", ""),
+        "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+    }
+else:
+    _database = dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
-}
+DATABASES = {"default": _database}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that does not answer (a network fault, not a refusal) fails the page or the health probe
+    # after this many seconds, instead of holding the worker until gunicorn kills it. A URL's own ?connect_timeout=
+    # wins.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite (make run, tests): wait for a lock instead of failing, take the write lock at BEGIN, WAL journal.
     DATABASES["default"]["OPTIONS"] = {
@@ -165,10 +192,17 @@ CACHE_KEY_PREFIX = (
         f"{SITE_URL}|{_DB.get('HOST', '')}|{_DB.get('PORT', '')}|{_DB['NAME']}".encode()
     ).hexdigest()[:12]
 )
+# A Redis that does not answer (a network fault, not a refusal) fails the request after this many seconds (the 503
+# page, portal/errors.py), instead of holding the worker until gunicorn kills it. Sessions use the same.
+REDIS_TIMEOUT = env_int("REDIS_TIMEOUT", 2)
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": REDIS_URL}
-    }  # Django's, one client per pool
+        "default": {
+            "BACKEND": "core.cache.RedisCache",  # Django's, one client per pool
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"}}
 CACHES["default"]["KEY_PREFIX"] = CACHE_KEY_PREFIX
@@ -315,7 +349,8 @@ RECAPTCHA_VERIFY_REQUEST_TIMEOUT = env_int("RECAPTCHA_VERIFY_REQUEST_TIMEOUT", 5
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 TRUSTED_PROXY_IPS = env_list("FORWARDED_ALLOW_IPS", ["127.0.0.1", "::1"])
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+# The health probes ask over plain HTTP inside the network (portal/health.py); curl -f would take a 301 for "ok".
+SECURE_REDIRECT_EXEMPT = [r"^healthz/"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -423,6 +458,12 @@ STAFF_CONTACT_CHANGE_COOLDOWN = env_int("STAFF_CONTACT_CHANGE_COOLDOWN", 7 * 24 
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 730)
 if AUDIT_RETENTION_DAYS < 730:
     raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be at least 730 (two years, NEN 7513).")
+
+# ------------------------------------------------------------------------------------------------ health
+# portal/health.py: how long the answer waits for each probe, and how old the oldest pending mail may be before
+# /healthz/ turns red (the worker or SMTP is stuck).
+HEALTH_PROBE_TIMEOUT = env_int("HEALTH_PROBE_TIMEOUT", 2)
+HEALTH_MAIL_BACKLOG_MINUTES = env_int("HEALTH_MAIL_BACKLOG_MINUTES", 15)
 
 # ------------------------------------------------------------------------------------------------ logging
 # Every line on stdout: one JSON object (python-json-logger, core/logs.py) with the request id, or plain text for
