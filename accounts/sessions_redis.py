@@ -116,6 +116,7 @@ class SessionStore(SessionBase):
         data = self._get_session(no_load=must_create)
         user_id = str(data.get(SESSION_KEY) or "")
         done = _scripts["save"](
+            client=client(),
             keys=[session_key_name(self.session_key), index_key_name(user_id)],
             args=[
                 self.encode(data),
@@ -141,6 +142,7 @@ class SessionStore(SessionBase):
         for _ in range(100):
             new = self._new_key()
             done = _scripts["cycle"](
+                client=client(),
                 keys=[session_key_name(old), session_key_name(new), index_key_name(user_id)],
                 args=[self.encode(data), self._ttl(data), old, new, _index_ttl()],
             )

@@ -50,27 +50,27 @@ def _key(user, category: str, number: int) -> str:
 def body(*, user, category: str, number: int, build) -> dict:
     """The kept body of this page, or build() -> (body, the page shown, valid until as epoch seconds or None), kept
     under the page it showed: a number past the end shows the last page and makes no key of its own."""
-    if not app_settings.PAGE_CACHE or not isinstance(
-        user.data_generation, int
-    ):  # an unsaved expression: no key
+    if not app_settings.PAGE_CACHE or not isinstance(user.data_generation, int):  # an unsaved F(): no key
         return build()[0]
     try:
         kept = cache.get(_key(user, category, number))
     except Exception:  # noqa: BLE001 - the page still works, only slower; say so loudly
         logger.exception("Dossier page cache unavailable; building the page from the database")
         return build()[0]
-    if kept is not None:
-        return kept
+    # The deadline travels with the body and is checked here: the cache's own expiry runs on the server's clock.
+    if kept is not None and kept[0] > time.time():
+        return kept[1]
     value, page, valid_until = build()
     now = time.time()
-    seconds = int(min(valid_until or now + MAX_AGE, now + MAX_AGE) - now)
+    deadline = min(valid_until or now + MAX_AGE, now + MAX_AGE)
+    seconds = int(deadline - now)
     if (
         category in ("", *Document.Category.values)
         and page.number in page.paginator.page_range
         and seconds > 0
     ):
         try:
-            cache.set(_key(user, category, page.number), value, seconds)
+            cache.set(_key(user, category, page.number), (deadline, value), seconds)
         except Exception:  # noqa: BLE001
             logger.exception("Dossier page cache: could not keep the body")
     return value

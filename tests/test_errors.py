@@ -30,15 +30,17 @@ def _unreachable_cache(settings) -> str:
 
 
 @pytest.fixture
-def redis_down(settings, monkeypatch):
+def redis_down(settings):
     """Sessions and cache in a Redis that refuses connections (`docker compose stop redis`)."""
     from accounts import sessions_redis
 
     settings.SESSION_REDIS_URL = _unreachable_cache(settings)
     settings.SESSION_ENGINE = "accounts.sessions_redis"
-    monkeypatch.setattr(
-        sessions_redis, "_client", None
-    )  # made again from the setting; the old one comes back after
+    kept = sessions_redis._client  # made again from the setting; the old one comes back after
+    sessions_redis._client = None
+    yield
+    # Before the autouse cache cleaner's teardown, which empties the sessions' real Redis through this client.
+    sessions_redis._client = kept
 
 
 def _warnings(caplog) -> list:

@@ -41,7 +41,7 @@ def _change_post(user, **changes):
 
 
 def _mails_to(address):
-    return list(OutgoingEmail.objects.filter(to=address).values_list("kind", flat=True))
+    return list(OutgoingEmail.objects.filter(to=address).order_by("pk").values_list("kind", flat=True))
 
 
 # ----------------------------------------------------------------------------------------------- takeover 1
