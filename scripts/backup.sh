@@ -38,13 +38,14 @@ SELECT json_build_object(
     ) t),
   'document', (
     SELECT json_build_object('id', id, 'file', file, 'sha256', sha256)
-    FROM dossier_document ORDER BY id DESC LIMIT 1)
+    FROM dossier_document ORDER BY uploaded_at DESC, id LIMIT 1)
 );
 SQL
 
 # One psql session holds a repeatable-read transaction open: its snapshot is exported to pg_dump and the counts
 # are read in it. The session ends (and the snapshot with it) only after pg_dump has finished.
 coproc PSQL { psql "${conn[@]}" -X -q -A -t -v ON_ERROR_STOP=1; }
+psql_pid=$PSQL_PID  # bash unsets PSQL_PID as soon as the coprocess has ended
 echo "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_export_snapshot();" >&"${PSQL[1]}"
 read -r -t 60 snapshot <&"${PSQL[0]}"
 printf '%s\n' "$manifest_sql" >&"${PSQL[1]}"
@@ -54,7 +55,7 @@ pg_dump "${conn[@]}" --format=custom --snapshot="$snapshot" --file="$base.dump.p
 echo "COMMIT;" >&"${PSQL[1]}"
 to_psql=${PSQL[1]}
 exec {to_psql}>&-
-wait "$PSQL_PID"
+wait "$psql_pid"
 # The manifest last: a dump without its .json is one that did not finish, and the drill passes over it.
 printf '%s\n' "$manifest" >"$base.json.part"
 mv "$base.dump.part" "$base.dump"
