@@ -121,7 +121,9 @@ def drill_checks(dump: Path, manifest: dict, params: dict, drill: str) -> list:
     """Restore, count, migrate, check the document; the failures found (a failed restore ends the drill)."""
     # The password through the environment, not on pg_restore's command line (visible in the process list).
     env = {**os.environ, "PGPASSWORD": params.get("password", "")}
-    target = make_conninfo(**{k: v for k, v in params.items() if k != "password"}, dbname=drill)
+    target = make_conninfo(
+        **{k: v for k, v in params.items() if k not in ("password", "dbname")}, dbname=drill
+    )
     # pg_restore from PATH, like psql and pg_dump for an operator; the arguments are ours and the dump's path.
     restore = subprocess.run(  # noqa: S603
         ["pg_restore",  # noqa: S607 "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",

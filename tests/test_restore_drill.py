@@ -76,7 +76,11 @@ def test_backup_then_drill_passes_and_a_wrong_manifest_fails(tmp_path):
     manifest = json.loads(manifest_path.read_text())
     assert manifest["counts"]["dossier_document"] == 1
     assert manifest["counts"]["accounts_user"] == 1
-    assert manifest["document"] == {"id": document.pk, "file": document.file.name, "sha256": document.sha256}
+    assert manifest["document"] == {
+        "id": str(document.pk),
+        "file": document.file.name,
+        "sha256": document.sha256,
+    }
     before = _drill_databases()
 
     passed = _drill(backups)
