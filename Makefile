@@ -19,7 +19,7 @@ MO     := $(PO:.po=.mo)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test screenshots install lock messages makemessages lint ci clean
+.PHONY: run test screenshots install lock messages makemessages lint ci clean backup restore-drill
 
 # A venv of the machine's Python 3.11; its bundled pip installs only the pinned, hashed uv (requirements-bootstrap.lock);
 # uv installs the dev lock with --require-hashes --no-deps --no-build (every file checked against its hash, no
@@ -92,6 +92,17 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# Backups (README, "Runbook"): the database named by DATABASE_URL (PostgreSQL) into BACKUP_DIR, as compose's
+# backup service does; the drill restores the newest dump there (or DUMP=file) into a fresh database, migrates it
+# and checks row counts and a document's SHA-256 against the dump's manifest; KEEP=1 keeps the drill database.
+BACKUP_DIR ?= var/backups
+
+backup:
+	bash scripts/backup.sh $(BACKUP_DIR)
+
+restore-drill: install
+	KEEP=$(KEEP) $(BIN)/python scripts/restore_drill.py $(or $(DUMP),$(BACKUP_DIR))
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache locale/*/LC_MESSAGES/*.mo

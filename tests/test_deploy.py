@@ -96,6 +96,19 @@ def render(values: dict) -> str:
     return re.sub(r"\$\{([A-Z0-9_]+)\}", lambda m: values.get(m.group(1), m.group(0)), TEMPLATE)
 
 
+def test_compose_backup_profile_dumps_with_the_tested_script_and_nginx_mounts_the_maintenance_flag():
+    backup = SERVICES["backup"]
+    assert backup["profiles"] == ["backup"]
+    assert backup["image"] == SERVICES["db"]["image"]  # pg_dump of the server's own major version
+    assert "../scripts/backup.sh:/usr/local/bin/backup.sh:ro" in backup["volumes"]
+    assert SERVICES["backup-documents"]["profiles"] == ["backup"]
+    assert "./nginx/maintenance:/etc/nginx/maintenance:ro" in SERVICES["nginx"]["volumes"]
+    assert (
+        "if (-f /etc/nginx/maintenance/on) {" in TEMPLATE
+        and "error_page 503 /static/unavailable.html;" in TEMPLATE
+    )
+
+
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
 def test_nginx_accepts_the_rendered_template(tmp_path):
     subprocess.run(
@@ -176,6 +189,8 @@ def nginx_front(tmp_path):
         )
         conf = re.sub(r"listen 80( default_server)?;", rf"listen {ports['http']}\1;", conf)
         conf = re.sub(r"listen \[::\]:80( default_server)?;", "#", conf)
+        conf = conf.replace("/etc/nginx/maintenance/", f"{work}/maintenance/")
+        (work / "maintenance").mkdir()
         (work / "portal.conf").write_text(conf.replace("/var/log/nginx/", f"{work}/"))
         temp = " ".join(
             f"{name}_temp_path {work}/{name};"
@@ -190,7 +205,7 @@ def nginx_front(tmp_path):
         )
         started.append(process)
         _wait_for_port(ports["https"])
-        return ports
+        return {**ports, "maintenance_flag": work / "maintenance" / "on"}
 
     yield start
     for process in started:
@@ -266,3 +281,19 @@ def test_nginx_answers_an_unknown_host_with_nothing_and_a_dead_upstream_with_its
     assert (
         "Het portaal is even niet bereikbaar." in down.stdout and "The portal is not available" in down.stdout
     )
+
+
+@pytest.mark.skipif(not NGINX_READY, reason="needs nginx, curl and openssl")
+def test_nginx_maintenance_flag_answers_503_with_the_page_until_it_is_removed(nginx_front):
+    from tests.conftest import free_port
+
+    ports = nginx_front(f"127.0.0.1:{free_port()}")
+    resolve = f"portal.test:{ports['https']}:127.0.0.1"
+    ports["maintenance_flag"].touch()
+    during = _curl("--resolve", resolve, f"https://portal.test:{ports['https']}/accounts/login/")
+    assert re.match(r"HTTP/[\d.]+ 503", during.stdout), during.stdout[:200]
+    assert "Het portaal is even niet bereikbaar." in during.stdout
+    # No reload: the next request goes to the app server again (here none answers: nginx's 502 page).
+    ports["maintenance_flag"].unlink()
+    after = _curl("--resolve", resolve, f"https://portal.test:{ports['https']}/accounts/login/")
+    assert re.match(r"HTTP/[\d.]+ 502", after.stdout), after.stdout[:200]
