@@ -198,7 +198,7 @@ REDIS_TIMEOUT = env_int("REDIS_TIMEOUT", 2)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "core.cache.RedisCache",  # Django's, one client per pool
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
         }

@@ -32,7 +32,7 @@ else:
     _base = os.environ["REDIS_URL"].rsplit("/", 1)[0]
     CACHES = {
         "default": {
-            "BACKEND": "core.cache.RedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": f"{_base}/{1 + int(_worker) % 15}",
         }
     }
